@@ -1,0 +1,76 @@
+import { bodyLimit } from 'hono/body-limit'
+import { requestId } from 'hono/request-id'
+import { createMiddleware } from 'hono/factory'
+import { verifySignedRequest } from './auth/middleware'
+import { accountRoutes } from './accounts/routes'
+import type { AppEnv } from './context'
+import { ApiError, handleError, handleNotFound } from './errors'
+import { keyRoutes } from './keys/routes'
+import { SIGNED } from './openapi'
+import { ShardedReplayStore, replayOptionsFromEnv, type ReplayStore } from './replay/client'
+import { newRouter } from './router'
+
+/** Request bodies above this are refused with 413 before they are read whole. */
+export const MAX_BODY_BYTES = 64 * 1024
+
+/** What the app takes from outside; tests swap in a fixed clock or a failing replay store. */
+export interface AppDeps {
+  /** Milliseconds since the epoch. */
+  clock: () => number
+  replayStore: (env: Env) => ReplayStore
+}
+
+const defaultDeps: AppDeps = {
+  clock: () => Date.now(),
+  replayStore: (env) => new ShardedReplayStore(env.REPLAY_SHARD, replayOptionsFromEnv(env)),
+}
+
+export function createApp(overrides: Partial<AppDeps> = {}) {
+  const deps = { ...defaultDeps, ...overrides }
+  const app = newRouter()
+
+  app.use(requestId())
+  app.use(
+    createMiddleware<AppEnv>(async function requestContext(c, next) {
+      const now = deps.clock()
+      c.set('now', now)
+      c.set('replayStore', deps.replayStore(c.env))
+      // On every answer, errors included, so a client can correct its clock.
+      c.header('X-KeyStack-Server-Time', String(Math.floor(now / 1000)))
+      await next()
+    }),
+  )
+
+  app.get('/health', (c) => c.json({ status: 'ok' }))
+
+  // Authentication comes before routing: an unsigned request to an unknown /v1 path is a 401.
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError('api/body-too-large')
+      },
+    }),
+    verifySignedRequest(),
+  )
+  app.route('/', accountRoutes)
+  app.route('/', keyRoutes)
+
+  app.openAPIRegistry.registerComponent('securitySchemes', SIGNED, {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-KeyStack-Signature',
+    description:
+      'HMAC-SHA256 request signature (v1 or v2) with X-KeyStack-Key and X-KeyStack-Timestamp (and X-KeyStack-Nonce for v2). ' +
+      'The scopes listed on an operation are the key scopes it admits.',
+  })
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'KeyStack API', version: '1.0.0', description: 'Signed software-licensing API.' },
+  })
+
+  app.notFound(handleNotFound)
+  app.onError(handleError)
+  return app
+}

@@ -1,0 +1,69 @@
+import { decodeBase64Url, encodeBase64Url } from 'hono/utils/encode'
+
+/**
+ * API key secrets at rest. The server must be able to use a secret (HMAC is symmetric), so it is
+ * encrypted, not hashed: AES-256-GCM under a key derived (HKDF-SHA256) from KEYSTACK_MASTER_KEY,
+ * with the key id as associated data, so a ciphertext copied onto another key's row does not open.
+ * A copy of D1 alone therefore reveals no usable secret.
+ */
+
+const FORMAT = 'v1'
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+const derived = new Map<string, Promise<CryptoKey>>()
+
+/** Decodes and checks the master key (base64url, at least 32 bytes). */
+export function masterKeyBytes(masterKey: string | undefined): Uint8Array {
+  if (!masterKey) throw new Error('KEYSTACK_MASTER_KEY is not configured')
+  let bytes: Uint8Array
+  try {
+    bytes = decodeBase64Url(masterKey.trim())
+  } catch {
+    throw new Error('KEYSTACK_MASTER_KEY is not base64url')
+  }
+  if (bytes.length < 32) throw new Error('KEYSTACK_MASTER_KEY must hold at least 32 bytes')
+  return bytes
+}
+
+function encryptionKey(masterKey: string | undefined): Promise<CryptoKey> {
+  const cacheKey = masterKey ?? ''
+  let key = derived.get(cacheKey)
+  if (!key) {
+    key = (async () => {
+      const ikm = await crypto.subtle.importKey('raw', masterKeyBytes(masterKey), 'HKDF', false, ['deriveKey'])
+      return crypto.subtle.deriveKey(
+        { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: encoder.encode('keystack/api-key-secret/v1') },
+        ikm,
+        { name: 'AES-GCM', length: 256 },
+        false,
+        ['encrypt', 'decrypt'],
+      )
+    })()
+    key.catch(() => derived.delete(cacheKey))
+    derived.set(cacheKey, key)
+  }
+  return key
+}
+
+/** Encrypts a secret for storage: `v1.<iv>.<ciphertext>` in base64url. */
+export async function sealSecret(masterKey: string | undefined, keyId: string, secret: string): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12))
+  const ciphertext = await crypto.subtle.encrypt(
+    { name: 'AES-GCM', iv, additionalData: encoder.encode(keyId) },
+    await encryptionKey(masterKey),
+    encoder.encode(secret),
+  )
+  return `${FORMAT}.${encodeBase64Url(iv.buffer)}.${encodeBase64Url(ciphertext)}`
+}
+
+/** Decrypts a stored secret; throws if it was sealed for another key id or under another master key. */
+export async function openSecret(masterKey: string | undefined, keyId: string, sealed: string): Promise<string> {
+  const [format, iv, ciphertext] = sealed.split('.')
+  if (format !== FORMAT || !iv || !ciphertext) throw new Error(`stored secret of key ${keyId} has an unknown format`)
+  const plaintext = await crypto.subtle.decrypt(
+    { name: 'AES-GCM', iv: decodeBase64Url(iv), additionalData: encoder.encode(keyId) },
+    await encryptionKey(masterKey),
+    decodeBase64Url(ciphertext),
+  )
+  return decoder.decode(plaintext)
+}

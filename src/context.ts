@@ -1,0 +1,21 @@
+import type { ReplayStore } from './replay/client'
+import type { Credential } from './auth/credentials'
+import type { ParsedSignature } from './auth/signature'
+
+/** A request whose signature verified: set by the signing middleware, read by `authorize` and routes. */
+export interface VerifiedRequest {
+  credential: Credential
+  signature: ParsedSignature
+}
+
+/** Hono's environment for the whole app. */
+export interface AppEnv {
+  Bindings: Env
+  Variables: {
+    requestId: string
+    /** Milliseconds since the epoch; one reading per request, so every check sees the same time. */
+    now: number
+    replayStore: ReplayStore
+    verified: VerifiedRequest
+  }
+}

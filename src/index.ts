@@ -1,0 +1,5 @@
+import { createApp } from './app'
+
+export { ReplayShard } from './replay/shard'
+
+export default createApp()
