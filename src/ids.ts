@@ -1,4 +1,4 @@
-import { encodeBase64Url } from 'hono/utils/encode'
+import { toBase64Url } from './encoding'
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 
@@ -24,7 +24,7 @@ export const newKeyId = (nowMs?: number) => `key_${ulid(nowMs)}`
 
 /** An API secret: `kss_` and 256 random bits in base64url. */
 export function newSecret(): string {
-  return `kss_${encodeBase64Url(crypto.getRandomValues(new Uint8Array(32)).buffer)}`
+  return `kss_${toBase64Url(crypto.getRandomValues(new Uint8Array(32)))}`
 }
 
 /** RFC 3339 in UTC, as every timestamp of the API. */

@@ -1,4 +1,4 @@
-import { decodeBase64Url, encodeBase64Url } from 'hono/utils/encode'
+import { fromBase64Url, toBase64Url } from '../encoding'
 
 /**
  * API key secrets at rest. The server must be able to use a secret (HMAC is symmetric), so it is
@@ -17,7 +17,7 @@ export function masterKeyBytes(masterKey: string | undefined): Uint8Array {
   if (!masterKey) throw new Error('KEYSTACK_MASTER_KEY is not configured')
   let bytes: Uint8Array
   try {
-    bytes = decodeBase64Url(masterKey.trim())
+    bytes = fromBase64Url(masterKey.trim())
   } catch {
     throw new Error('KEYSTACK_MASTER_KEY is not base64url')
   }
@@ -53,7 +53,7 @@ export async function sealSecret(masterKey: string | undefined, keyId: string, s
     await encryptionKey(masterKey),
     encoder.encode(secret),
   )
-  return `${FORMAT}.${encodeBase64Url(iv.buffer)}.${encodeBase64Url(ciphertext)}`
+  return `${FORMAT}.${toBase64Url(iv)}.${toBase64Url(ciphertext)}`
 }
 
 /** Decrypts a stored secret; throws if it was sealed for another key id or under another master key. */
@@ -61,9 +61,9 @@ export async function openSecret(masterKey: string | undefined, keyId: string, s
   const [format, iv, ciphertext] = sealed.split('.')
   if (format !== FORMAT || !iv || !ciphertext) throw new Error(`stored secret of key ${keyId} has an unknown format`)
   const plaintext = await crypto.subtle.decrypt(
-    { name: 'AES-GCM', iv: decodeBase64Url(iv), additionalData: encoder.encode(keyId) },
+    { name: 'AES-GCM', iv: fromBase64Url(iv), additionalData: encoder.encode(keyId) },
     await encryptionKey(masterKey),
-    decodeBase64Url(ciphertext),
+    fromBase64Url(ciphertext),
   )
   return decoder.decode(plaintext)
 }

@@ -12,6 +12,11 @@ export class ReplayStoreTimeout extends Error {
   }
 }
 
+/** Where shards are found: the Durable Object namespace in production. */
+export interface ShardNamespace {
+  getByName(name: string): { claim(signatureHex: string, nowMs: number): Promise<boolean> }
+}
+
 export interface ShardedReplayStoreOptions {
   layout: ShardLayout
   /** The layout in force before the last change, still consulted so that a change opens no replay window. */
@@ -36,7 +41,7 @@ export function replayOptionsFromEnv(env: Env): ShardedReplayStoreOptions {
  */
 export class ShardedReplayStore implements ReplayStore {
   constructor(
-    private readonly namespace: DurableObjectNamespace<import('./shard').ReplayShard>,
+    private readonly namespace: ShardNamespace,
     private readonly options: ShardedReplayStoreOptions,
   ) {}
 
