@@ -26,6 +26,13 @@ export const ERROR_CODES = {
   'api/internal': [500, 'Something unexpected went wrong. Retry later; quote the X-Request-Id if it persists.'],
   'key/not-found': [404, 'No such key in this account.'],
   'key/last-admin-key': [409, "This is the account's last active admin key. Create another admin key before revoking it."],
+  'license/not-found': [404, 'No such license in this account.'],
+  'license/key-taken': [409, 'This account already has a license with this key (keys are compared case-insensitively).'],
+  'license/revoked': [422, 'This license was revoked; that is final.'],
+  'license/suspended': [422, 'This license is suspended. The vendor can reinstate it.'],
+  'license/expired': [422, 'This license has expired.'],
+  'machine/limit-reached': [409, 'This license is active on as many machines as it allows. Deactivate one first.'],
+  'machine/not-found': [404, 'No such machine (for this license).'],
 } as const satisfies Record<string, readonly [ContentfulStatusCode, string]>
 
 export type ErrorCode = keyof typeof ERROR_CODES
