@@ -6,6 +6,7 @@ import { accountRoutes } from './accounts/routes'
 import type { AppEnv } from './context'
 import { ApiError, handleError, handleNotFound } from './errors'
 import { keyRoutes } from './keys/routes'
+import { licenseRoutes } from './licenses/routes'
 import { SIGNED } from './openapi'
 import { ShardedReplayStore, replayOptionsFromEnv, type ReplayStore } from './replay/client'
 import { newRouter } from './router'
@@ -56,6 +57,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   )
   app.route('/', accountRoutes)
   app.route('/', keyRoutes)
+  app.route('/', licenseRoutes)
 
   app.openAPIRegistry.registerComponent('securitySchemes', SIGNED, {
     type: 'apiKey',

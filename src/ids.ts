@@ -30,3 +30,6 @@ export function newSecret(): string {
 /** RFC 3339 in UTC, as every timestamp of the API. */
 export const rfc3339 = (ms: number) => new Date(ms).toISOString()
 export const rfc3339OrNull = (ms: number | null) => (ms === null ? null : rfc3339(ms))
+
+export const newLicenseId = (nowMs?: number) => `lic_${ulid(nowMs)}`
+export const newMachineId = (nowMs?: number) => `mch_${ulid(nowMs)}`

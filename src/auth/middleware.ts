@@ -101,3 +101,11 @@ export function authorize(scopes: readonly Scope[]) {
     await next()
   })
 }
+
+/** The account of a verified request; every account-scoped query takes it from here. */
+export function accountOf(c: Context<AppEnv>): string {
+  const accountId = c.get('verified').credential.accountId
+  // Only the operator key has no account, and no account-scoped route admits the operator scope.
+  if (!accountId) throw new ApiError('api/forbidden')
+  return accountId
+}

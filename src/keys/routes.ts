@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { newRouter } from '../router'
 import { forgetCredential } from '../auth/credentials'
-import type { AppEnv } from '../context'
+import { accountOf } from '../auth/middleware'
 import { ApiError } from '../errors'
 import { rfc3339, rfc3339OrNull } from '../ids'
 import { signedRoute } from '../openapi'
@@ -21,13 +21,6 @@ export function keyView(row: ApiKeyRow) {
 
 export function newKeyView({ row, secret }: NewKey) {
   return { id: row.id, scope: row.scope, label: row.label, secret, created_at: rfc3339(row.created_at) }
-}
-
-/** The account id of an admin request (the admin scope always has one). */
-function accountOf(c: { get(key: 'verified'): AppEnv['Variables']['verified'] }): string {
-  const accountId = c.get('verified').credential.accountId
-  if (!accountId) throw new ApiError('api/forbidden')
-  return accountId
 }
 
 export const createKey = signedRoute(['admin'], {
