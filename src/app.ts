@@ -1,5 +1,7 @@
 import { bodyLimit } from 'hono/body-limit'
 import { requestId } from 'hono/request-id'
+import { secureHeaders } from 'hono/secure-headers'
+import { docsPage } from './docs/page'
 import { createMiddleware } from 'hono/factory'
 import { verifySignedRequest } from './auth/middleware'
 import { accountRoutes } from './accounts/routes'
@@ -67,10 +69,16 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
       'HMAC-SHA256 request signature (v1 or v2) with X-KeyStack-Key and X-KeyStack-Timestamp (and X-KeyStack-Nonce for v2). ' +
       'The scopes listed on an operation are the key scopes it admits.',
   })
-  app.doc31('/openapi.json', {
+  const docConfig = {
     openapi: '3.1.0',
     info: { title: 'KeyStack API', version: '1.0.0', description: 'Signed software-licensing API.' },
-  })
+  }
+  app.doc31('/openapi.json', docConfig)
+  app.get(
+    '/docs',
+    secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"] } }),
+    (c) => c.html(docsPage(app.getOpenAPI31Document(docConfig) as unknown as Parameters<typeof docsPage>[0])),
+  )
 
   app.notFound(handleNotFound)
   app.onError(handleError)

@@ -114,3 +114,29 @@ describe('public endpoints', () => {
     for (const route of served) expect(documented).toContain(route)
   })
 })
+
+describe('GET /docs', () => {
+  it('renders every operation and schema as a self-contained page', async () => {
+    const res = await send(new Request('http://keystack.test/docs'))
+    expect(res.status).toBe(200)
+    expect(res.headers.get('Content-Type')).toMatch(/text\/html/)
+    expect(res.headers.get('Content-Security-Policy')).toContain("default-src 'none'")
+    const page = await res.text()
+    for (const fragment of ['POST</span> <code>/v1/licenses/validate', 'DELETE</span> <code>/v1/keys/{id}', 'key scopes: client, admin', 'license/key-taken', 'id="schema-License"']) {
+      expect(page).toContain(fragment)
+    }
+    expect(page).not.toMatch(/<script|https?:\/\/(?!keystack)/)
+  })
+})
+
+describe('the OpenAPI document', () => {
+  it('declares the signing scheme, every error response of an operation, and the request schemas', async () => {
+    const doc = (await (await send(new Request('http://keystack.test/openapi.json'))).json()) as any
+    expect(doc.components.securitySchemes.KeyStackSignature).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-KeyStack-Signature' })
+    const activate = doc.paths['/v1/licenses/activate'].post
+    expect(Object.keys(activate.responses).sort()).toEqual(['200', '201', '400', '401', '403', '404', '409', '413', '422', '500', '503'])
+    expect(activate.responses['422'].description).toContain('license/suspended')
+    expect(activate.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/ActivateRequest')
+    expect(doc.components.schemas.License.required).toContain('machines_count')
+  })
+})
