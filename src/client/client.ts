@@ -1,0 +1,195 @@
+import { KeyStackError } from './errors.ts'
+import { signRequest, type SignatureScheme } from './signing.ts'
+import type {
+  Account, ActivateInput, ApiKey, CreateLicenseInput, KeyScope, License, ListLicensesInput, Machine, MachineInput,
+  NewApiKey, Page, UpdateLicenseInput, ValidateInput, ValidationResult,
+} from './types.ts'
+
+export interface RetryOptions {
+  /** Retries after the first attempt, on network errors, 429 and 503. Default 3. */
+  retries?: number
+  /** First back-off step in ms, doubled each time, with full jitter. Default 200. */
+  baseDelayMs?: number
+  /** Cap of one back-off step in ms. Default 5000. */
+  maxDelayMs?: number
+}
+
+export interface KeyStackOptions {
+  /** e.g. `https://keystack.example.com` or `http://127.0.0.1:8787`. */
+  baseUrl: string
+  keyId: string
+  secret: string
+  /** `v2` (default: binds method, path, key and a nonce) or `v1`. */
+  scheme?: SignatureScheme
+  retry?: RetryOptions
+  /** The HTTP client; default the global `fetch`. */
+  fetch?: typeof fetch
+  /** The local clock in ms; default `Date.now`. Tests pass a double. */
+  now?: () => number
+  /** How to wait between retries; default `setTimeout`. */
+  sleep?: (ms: number) => Promise<void>
+}
+
+/** A raw answer: status, headers and the body text exactly as received. */
+export interface RawResponse {
+  status: number
+  headers: Headers
+  text: string
+}
+
+const RETRYABLE_STATUS = new Set([429, 503])
+/** Only a server clock this far from ours is worth correcting (the header has 1 s resolution). */
+const SKEW_TOLERANCE_MS = 2_000
+
+/**
+ * The KeyStack API client. Signs every request (v2 with a fresh nonce by default), learns the
+ * server's clock from `X-KeyStack-Server-Time`, retries network errors, 429 and 503 with capped,
+ * jittered back-off (re-signed each time), and throws {@link KeyStackError} for every error answer.
+ */
+export class KeyStack {
+  private readonly options: KeyStackOptions
+  private readonly doFetch: typeof fetch
+  private readonly now: () => number
+  private readonly sleep: (ms: number) => Promise<void>
+  /** Server time minus local time, in ms, as last learnt. */
+  clockOffsetMs = 0
+
+  constructor(options: KeyStackOptions) {
+    this.options = { ...options, baseUrl: options.baseUrl.replace(/\/+$/, '') }
+    this.doFetch = options.fetch ?? ((input, init) => fetch(input, init))
+    this.now = options.now ?? Date.now
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)))
+  }
+
+  /** Operator scope. */
+  readonly accounts = {
+    /** Creates an account and its first admin key (the secret is in this answer only). */
+    create: (input: { name: string }) => this.request<{ account: Account; key: NewApiKey }>('POST', '/v1/accounts', input),
+  }
+
+  /** Admin scope: rotation and the kill switch. */
+  readonly keys = {
+    create: (input: { scope: KeyScope; label?: string | null }) =>
+      this.request<{ key: NewApiKey }>('POST', '/v1/keys', input).then((r) => r.key),
+    list: () => this.request<{ data: ApiKey[] }>('GET', '/v1/keys').then((r) => r.data),
+    /** Revokes a key: it fails with `api/key-revoked` everywhere within 10 seconds. */
+    revoke: (id: string) => this.request<{ key: ApiKey }>('DELETE', `/v1/keys/${encodeURIComponent(id)}`).then((r) => r.key),
+  }
+
+  readonly licenses = {
+    create: (input: CreateLicenseInput = {}) => this.request<{ license: License }>('POST', '/v1/licenses', input).then((r) => r.license),
+    list: (input: ListLicensesInput = {}) => {
+      const query = new URLSearchParams()
+      if (input.limit !== undefined) query.set('limit', String(input.limit))
+      if (input.cursor !== undefined) query.set('cursor', input.cursor)
+      if (input.status !== undefined) query.set('status', input.status)
+      const qs = query.toString()
+      return this.request<Page<License>>('GET', `/v1/licenses${qs ? `?${qs}` : ''}`)
+    },
+    get: (id: string) => this.request<{ license: License }>('GET', `/v1/licenses/${encodeURIComponent(id)}`).then((r) => r.license),
+    update: (id: string, input: UpdateLicenseInput) =>
+      this.request<{ license: License }>('PATCH', `/v1/licenses/${encodeURIComponent(id)}`, input).then((r) => r.license),
+    suspend: (id: string) => this.request<{ license: License }>('POST', `/v1/licenses/${encodeURIComponent(id)}/suspend`).then((r) => r.license),
+    reinstate: (id: string) => this.request<{ license: License }>('POST', `/v1/licenses/${encodeURIComponent(id)}/reinstate`).then((r) => r.license),
+    /** Revokes a license (final). */
+    revoke: (id: string) => this.request<{ license: License }>('DELETE', `/v1/licenses/${encodeURIComponent(id)}`).then((r) => r.license),
+    machines: (id: string) => this.request<{ data: Machine[] }>('GET', `/v1/licenses/${encodeURIComponent(id)}/machines`).then((r) => r.data),
+    /** Client scope. Always resolves for a well-formed input: branch on `valid` and `code`. */
+    validate: (input: ValidateInput) => this.request<ValidationResult>('POST', '/v1/licenses/validate', input),
+    /** Client scope. `created` is false when the fingerprint was already active (same machine). */
+    activate: async (input: ActivateInput) => {
+      const raw = await this.requestRaw('POST', '/v1/licenses/activate', input)
+      const body = JSON.parse(raw.text) as { machine: Machine; license: License }
+      return { ...body, created: raw.status === 201 }
+    },
+    deactivate: (input: MachineInput) => this.request<{ machine: Machine }>('POST', '/v1/licenses/deactivate', input).then((r) => r.machine),
+    heartbeat: (input: MachineInput) => this.request<{ machine: Machine }>('POST', '/v1/licenses/heartbeat', input).then((r) => r.machine),
+  }
+
+  readonly machines = {
+    delete: (id: string) => this.request<{ machine: Machine }>('DELETE', `/v1/machines/${encodeURIComponent(id)}`).then((r) => r.machine),
+  }
+
+  /** Any signed call; resolves with the parsed JSON answer, throws {@link KeyStackError} on an error answer. */
+  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    return JSON.parse((await this.requestRaw(method, path, body)).text) as T
+  }
+
+  /** Any signed call; resolves with the answer as received (2xx), throws {@link KeyStackError} otherwise. */
+  async requestRaw(method: string, path: string, body?: unknown): Promise<RawResponse> {
+    const url = this.options.baseUrl + path
+    const text = body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body)
+    const { retries = 3, baseDelayMs = 200, maxDelayMs = 5_000 } = this.options.retry ?? {}
+    let skewRetried = false
+    for (let attempt = 0; ; attempt++) {
+      let res: Response
+      try {
+        res = await this.send(method, url, text)
+      } catch (err) {
+        if (attempt < retries) {
+          await this.sleep(backoff(attempt, baseDelayMs, maxDelayMs))
+          continue
+        }
+        throw new KeyStackError({ status: 0, code: 'client/network-error', message: `No answer from ${this.options.baseUrl}: ${err instanceof Error ? err.message : String(err)}`, requestId: null })
+      }
+      const skewBefore = this.clockOffsetMs
+      this.learnClock(res)
+      const answer: RawResponse = { status: res.status, headers: res.headers, text: await res.text() }
+      if (res.ok) return answer
+      const error = toError(answer)
+      // A clock far off: learn the server's time and sign once more (not counted as a retry).
+      if (error.code === 'api/timestamp-skew' && !skewRetried && this.clockOffsetMs !== skewBefore) {
+        skewRetried = true
+        attempt--
+        continue
+      }
+      if (RETRYABLE_STATUS.has(res.status) && attempt < retries) {
+        await this.sleep(retryAfterMs(res.headers, maxDelayMs) ?? backoff(attempt, baseDelayMs, maxDelayMs))
+        continue
+      }
+      throw error
+    }
+  }
+
+  /** Signs (afresh: new timestamp and nonce) and sends one attempt. */
+  private async send(method: string, url: string, body: string | null): Promise<Response> {
+    const headers = await signRequest({
+      method,
+      url,
+      body,
+      keyId: this.options.keyId,
+      secret: this.options.secret,
+      scheme: this.options.scheme,
+      timestamp: Math.floor((this.now() + this.clockOffsetMs) / 1000),
+    })
+    if (body !== null) headers['Content-Type'] = 'application/json'
+    return this.doFetch(url, { method, headers, body })
+  }
+
+  private learnClock(res: Response): void {
+    const serverTime = Number(res.headers.get('X-KeyStack-Server-Time'))
+    if (!Number.isFinite(serverTime) || serverTime <= 0) return
+    const offset = serverTime * 1000 - this.now()
+    this.clockOffsetMs = Math.abs(offset) > SKEW_TOLERANCE_MS ? offset : 0
+  }
+}
+
+function toError(answer: RawResponse): KeyStackError {
+  const requestId = answer.headers.get('X-Request-Id')
+  try {
+    const { error } = JSON.parse(answer.text) as { error: { code: string; message: string; details?: { path: string; message: string }[] } }
+    return new KeyStackError({ status: answer.status, code: error.code, message: error.message, requestId, details: error.details })
+  } catch {
+    return new KeyStackError({ status: answer.status, code: 'client/unexpected-answer', message: `HTTP ${answer.status} without a KeyStack error body`, requestId })
+  }
+}
+
+/** Full jitter: a random wait up to the capped exponential step. */
+function backoff(attempt: number, baseMs: number, maxMs: number): number {
+  return Math.random() * Math.min(maxMs, baseMs * 2 ** attempt)
+}
+
+function retryAfterMs(headers: Headers, maxMs: number): number | null {
+  const seconds = Number(headers.get('Retry-After'))
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, maxMs) : null
+}
