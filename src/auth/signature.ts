@@ -9,7 +9,7 @@ export interface ParsedSignature {
   scheme: SignatureScheme
   /** The digest in lower-case hex: the signature's identity for replay detection. */
   hex: string
-  bytes: Uint8Array
+  bytes: Uint8Array<ArrayBuffer>
 }
 
 export interface SignedParts {
@@ -65,7 +65,7 @@ export function isWithinSkew(timestampSeconds: number, nowSeconds: number): bool
 const encoder = new TextEncoder()
 
 /** The exact bytes a scheme signs: its ASCII prefix followed by the raw body bytes. */
-export function signedBytes(scheme: SignatureScheme, parts: SignedParts): Uint8Array {
+export function signedBytes(scheme: SignatureScheme, parts: SignedParts): Uint8Array<ArrayBuffer> {
   const prefix =
     scheme === 'v1'
       ? `${parts.timestamp}.`
@@ -93,7 +93,7 @@ export async function sign(key: CryptoKey, scheme: SignatureScheme, parts: Signe
   return bytesToHex(new Uint8Array(mac))
 }
 
-export function hexToBytes(hex: string): Uint8Array {
+export function hexToBytes(hex: string): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(hex.length / 2)
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16)
   return out
