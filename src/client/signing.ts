@@ -21,10 +21,26 @@ export interface SignRequestInput {
 const encoder = new TextEncoder()
 const keys = new Map<string, Promise<CryptoKey>>()
 
+/**
+ * WebCrypto: the global one (Node 19+, Deno, Bun, browsers, Workers), else Node 18's `node:crypto`
+ * (imported by a computed name, so bundlers for the browser leave it alone).
+ */
+let webCrypto: Promise<Crypto> | null = null
+function getCrypto(): Promise<Crypto> {
+  if (!webCrypto) {
+    const nodeCrypto = 'node:crypto'
+    const global = (globalThis as { crypto?: Crypto }).crypto
+    webCrypto = global?.subtle
+      ? Promise.resolve(global)
+      : import(/* @vite-ignore */ nodeCrypto).then((m: { webcrypto: Crypto }) => m.webcrypto)
+  }
+  return webCrypto
+}
+
 function hmacKey(secret: string): Promise<CryptoKey> {
   let key = keys.get(secret)
   if (!key) {
-    key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+    key = getCrypto().then((c) => c.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']))
     if (keys.size > 100) keys.clear()
     keys.set(secret, key)
   }
@@ -32,8 +48,8 @@ function hmacKey(secret: string): Promise<CryptoKey> {
 }
 
 /** 16 random bytes as base64url: a nonce that never repeats in practice. */
-export function randomNonce(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16))
+export async function randomNonce(): Promise<string> {
+  const bytes = (await getCrypto()).getRandomValues(new Uint8Array(16))
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
 
@@ -46,7 +62,7 @@ export async function signRequest(input: SignRequestInput): Promise<Record<strin
   const scheme = input.scheme ?? 'v2'
   const url = new URL(input.url)
   const timestamp = String(input.timestamp ?? Math.floor(Date.now() / 1000))
-  const nonce = scheme === 'v2' ? (input.nonce ?? randomNonce()) : ''
+  const nonce = scheme === 'v2' ? (input.nonce ?? (await randomNonce())) : ''
   const body = input.body == null ? new Uint8Array(0) : typeof input.body === 'string' ? encoder.encode(input.body) : input.body
   const bytes = signedBytes(scheme, {
     timestamp,
@@ -56,7 +72,7 @@ export async function signRequest(input: SignRequestInput): Promise<Record<strin
     keyId: input.keyId,
     body,
   })
-  const mac = await crypto.subtle.sign('HMAC', await hmacKey(input.secret), bytes)
+  const mac = await (await getCrypto()).subtle.sign('HMAC', await hmacKey(input.secret), bytes)
   const headers: Record<string, string> = {
     'X-KeyStack-Key': input.keyId,
     'X-KeyStack-Timestamp': timestamp,
