@@ -1,5 +1,5 @@
 import { createRoute, z, type RouteConfig } from '@hono/zod-openapi'
-import { authorize } from './auth/middleware'
+import { authorize, type AuthorizeOptions } from './auth/middleware'
 import type { Scope } from './auth/credentials'
 import { ERROR_CODES, type ErrorCode } from './errors'
 
@@ -44,11 +44,15 @@ type SignedRouteConfig = Omit<RouteConfig, 'middleware' | 'security'> & { errors
  * Declares a signed route. The scopes go both into the OpenAPI document (as the security requirement)
  * and into the route's `authorize` middleware, so the documented and the enforced scope are one value.
  */
-export function signedRoute<const R extends SignedRouteConfig>(scopes: readonly Scope[], { errors = [], ...route }: R) {
+export function signedRoute<const R extends SignedRouteConfig>(
+  scopes: readonly Scope[],
+  { errors = [], ...route }: R,
+  options: AuthorizeOptions = {},
+) {
   return createRoute({
     ...route,
     security: [{ [SIGNED]: [...scopes] }],
-    middleware: [authorize(scopes)] as const,
+    middleware: [authorize(scopes, options)] as const,
     responses: { ...errorResponses([...SIGNED_ROUTE_ERRORS, ...errors]), ...route.responses },
   })
 }

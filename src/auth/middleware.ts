@@ -80,26 +80,59 @@ function treatBodyAsJson(c: Context<AppEnv>, body: Uint8Array): void {
   c.req.raw = new Request(c.req.url, { method, headers, body: body.length > 0 ? body : null })
 }
 
+export interface AuthorizeOptions {
+  /**
+   * For read-only routes: run the route while the replay store answers, instead of after it, so a
+   * request waits for the slower of the two, not their sum. The replay verdict still decides the
+   * answer (409/503 replace whatever the route produced), so this is only safe for routes that
+   * change nothing.
+   */
+  readOnly?: boolean
+}
+
 /**
  * Admits a verified request to a route: the key's scope must be one of `scopes` (else 403), then the
  * signature is claimed in the replay store (409 if seen, 503 if the store cannot answer: fail closed).
  */
-export function authorize(scopes: readonly Scope[]) {
+export function authorize(scopes: readonly Scope[], options: AuthorizeOptions = {}) {
   return createMiddleware<AppEnv>(async function authorize(c, next) {
     const verified = c.get('verified')
     if (!verified) throw new Error('authorize() used on a route without verifySignedRequest()')
     if (!scopes.includes(verified.credential.scope)) throw new ApiError('api/forbidden')
 
-    let fresh: boolean
-    try {
-      fresh = await c.get('replayStore').claim(verified.signature.hex, c.get('now'))
-    } catch (err) {
-      console.error(`[${c.get('requestId')}] replay store failed:`, err instanceof Error ? err.message : String(err))
-      throw new ApiError('api/replay-store-unavailable')
+    const claim = claimSignature(c, verified.signature.hex)
+    if (!options.readOnly) {
+      await claim.verdict()
+      return next()
     }
-    if (!fresh) throw new ApiError('api/timestamp-replay')
-    await next()
+    try {
+      await next()
+    } catch (err) {
+      await claim.verdict() // a replay outranks whatever the route found wrong (contract: replay before body)
+      throw err
+    }
+    await claim.verdict()
   })
+}
+
+/** Starts the replay claim at once; `verdict()` throws the contract's error when the request may not proceed. */
+function claimSignature(c: Context<AppEnv>, signatureHex: string) {
+  const outcome = c
+    .get('replayStore')
+    .claim(signatureHex, c.get('now'))
+    .then(
+      (fresh) => (fresh ? null : new ApiError('api/timestamp-replay')),
+      (err: unknown) => {
+        console.error(`[${c.get('requestId')}] replay store failed:`, err instanceof Error ? err.message : String(err))
+        return new ApiError('api/replay-store-unavailable')
+      },
+    )
+  return {
+    async verdict(): Promise<void> {
+      const error = await outcome
+      if (error) throw error
+    },
+  }
 }
 
 /** The account of a verified request; every account-scoped query takes it from here. */

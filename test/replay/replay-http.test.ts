@@ -94,3 +94,46 @@ describe('fail closed', () => {
     expect(calls).toBe(1)
   })
 })
+
+describe('validate overlaps the replay check with the license read', () => {
+  it('starts the D1 read before the replay store has answered, and still refuses a replay', async () => {
+    const { D1Probe } = await import('../d1-probe')
+    const probe = new D1Probe(env.DB)
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    let queriesWhenClaimed = -1
+    const slowStore: ReplayStore = {
+      claim: async () => {
+        await gate
+        queriesWhenClaimed = probe.roundTrips
+        return false // a replay
+      },
+    }
+    const req = await signedRequest(acme.admin, 'POST', '/v1/licenses/validate', { key: 'ANY-KEY' })
+    const ctx = createExecutionContext()
+    const pending = createApp({ replayStore: () => slowStore }).fetch(req, { ...env, DB: probe.binding }, ctx)
+    // Let the route run while the store is still silent.
+    for (let i = 0; i < 50 && probe.roundTrips === 0; i++) await new Promise((r) => setTimeout(r, 5))
+    release()
+    const res = await pending
+    await waitOnExecutionContext(ctx)
+    expect(queriesWhenClaimed).toBe(1)
+    expect(res.status).toBe(409)
+    expect(await errorCode(res)).toBe('api/timestamp-replay')
+  })
+
+  it('answers 409 rather than 400 for a replayed request with a bad body', async () => {
+    const req = await signedRequest(acme.admin, 'POST', '/v1/licenses/validate', { nope: true })
+    expect((await send(req.clone())).status).toBe(400)
+    const again = await send(req)
+    expect(again.status).toBe(409)
+    expect(await errorCode(again)).toBe('api/timestamp-replay')
+  })
+
+  it('answers 503 when the store fails during the read, never the verdict', async () => {
+    const failing: ReplayStore = { claim: () => Promise.reject(new Error('down')) }
+    const res = await viaApp(() => failing, await signedRequest(acme.admin, 'POST', '/v1/licenses/validate', { key: 'ANY-KEY' }))
+    expect(res.status).toBe(503)
+    expect(await errorCode(res)).toBe('api/replay-store-unavailable')
+  })
+})
