@@ -23,9 +23,16 @@ export interface AppDeps {
   replayStore: (env: Env) => ReplayStore
 }
 
+/** One store per environment (per isolate in production), so its settings are parsed once. */
+const replayStores = new WeakMap<Env, ReplayStore>()
+
 const defaultDeps: AppDeps = {
   clock: () => Date.now(),
-  replayStore: (env) => new ShardedReplayStore(env.REPLAY_SHARD, replayOptionsFromEnv(env)),
+  replayStore: (env) => {
+    let store = replayStores.get(env)
+    if (!store) replayStores.set(env, (store = new ShardedReplayStore(env.REPLAY_SHARD, replayOptionsFromEnv(env))))
+    return store
+  },
 }
 
 export function createApp(overrides: Partial<AppDeps> = {}) {

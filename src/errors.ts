@@ -49,7 +49,12 @@ export class ApiError extends HTTPException {
 
   constructor(code: ErrorCode, message?: string, details?: ErrorDetail[]) {
     const [status, defaultMessage] = ERROR_CODES[code]
+    // A refusal is an answer, not a bug: capturing a stack trace for each one would cost every
+    // rejected request CPU for nothing.
+    const stackTraceLimit = Error.stackTraceLimit
+    Error.stackTraceLimit = 0
     super(status, { message: message ?? defaultMessage })
+    Error.stackTraceLimit = stackTraceLimit
     this.code = code
     this.details = details
   }

@@ -14,14 +14,18 @@ export class ReplayStoreTimeout extends Error {
 
 /** Where shards are found: the Durable Object namespace in production. */
 export interface ShardNamespace {
-  getByName(name: string): { claim(signatureHex: string, nowMs: number): Promise<boolean> }
+  getByName(name: string, options?: { locationHint?: DurableObjectLocationHint }): { claim(signatureHex: string, nowMs: number): Promise<boolean> }
 }
+
+const LOCATION_HINTS = ['wnam', 'enam', 'sam', 'weur', 'eeur', 'apac', 'apac-ne', 'apac-se', 'oc', 'afr', 'me'] as const
 
 export interface ShardedReplayStoreOptions {
   layout: ShardLayout
   /** The layout in force before the last change, still consulted so that a change opens no replay window. */
   previousLayout: ShardLayout | null
   timeoutMs: number
+  /** Where a shard is created on first use (it stays there); best near the D1 primary. */
+  locationHint?: DurableObjectLocationHint
 }
 
 export function replayOptionsFromEnv(env: Env): ShardedReplayStoreOptions {
@@ -30,6 +34,7 @@ export function replayOptionsFromEnv(env: Env): ShardedReplayStoreOptions {
     layout: parseShardLayout(env.KEYSTACK_REPLAY_SHARD_LAYOUT, DEFAULT_SHARD_LAYOUT)!,
     previousLayout: parseShardLayout(env.KEYSTACK_REPLAY_SHARD_LAYOUT_PREVIOUS, null),
     timeoutMs: Number.isFinite(timeoutMs) && timeoutMs > 0 ? timeoutMs : 2000,
+    locationHint: parseLocationHint(env.KEYSTACK_REPLAY_LOCATION_HINT),
   }
 }
 
@@ -46,12 +51,20 @@ export class ShardedReplayStore implements ReplayStore {
   ) {}
 
   async claim(signatureHex: string, nowMs: number): Promise<boolean> {
-    const { layout, previousLayout, timeoutMs } = this.options
+    const { layout, previousLayout, timeoutMs, locationHint } = this.options
     const layouts = previousLayout && previousLayout !== layout ? [layout, previousLayout] : [layout]
-    const claims = layouts.map((l) => this.namespace.getByName(shardName(l, signatureHex)).claim(signatureHex, nowMs))
+    const where = locationHint ? { locationHint } : undefined
+    const claims = layouts.map((l) => this.namespace.getByName(shardName(l, signatureHex), where).claim(signatureHex, nowMs))
     const results = await withTimeout(Promise.all(claims), timeoutMs)
     return results.every(Boolean)
   }
+}
+
+function parseLocationHint(value: string | undefined): DurableObjectLocationHint | undefined {
+  if (!value?.trim()) return undefined
+  const hint = value.trim()
+  if ((LOCATION_HINTS as readonly string[]).includes(hint)) return hint as DurableObjectLocationHint
+  throw new Error(`invalid KEYSTACK_REPLAY_LOCATION_HINT ${JSON.stringify(hint)}: expected one of ${LOCATION_HINTS.join(', ')}`)
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
