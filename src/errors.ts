@@ -101,3 +101,10 @@ export const handleError: ErrorHandler = (err, c) => {
 }
 
 export const handleNotFound: NotFoundHandler = (c) => handleError(new ApiError('api/not-found'), c)
+
+declare global {
+  interface ErrorConstructor {
+    /** V8's limit on captured stack frames (workerd runs V8). */
+    stackTraceLimit: number
+  }
+}
