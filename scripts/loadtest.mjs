@@ -37,15 +37,17 @@ async function signed(creds, method, path, body) {
 async function sendRaw(raw) {
   stats.requests++
   let res
+  let text
   try {
     res = await fetch(raw.url, { method: raw.method, headers: raw.headers, body: raw.body })
+    text = await res.text()
   } catch {
+    // No (whole) answer: the write is not acknowledged. Only expected while the server is killed.
     stats.networkErrors++
     return { status: 0, json: null, raw }
   }
   stats.byStatus[res.status] = (stats.byStatus[res.status] ?? 0) + 1
   if (res.status >= 500) stats.fiveXX++
-  const text = await res.text()
   let json = null
   try {
     json = JSON.parse(text)

@@ -5,7 +5,16 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 
-const run = promisify(execFile)
+const execFileAsync = promisify(execFile)
+/** Runs a tool; on failure, the error carries what it printed. */
+async function run(file: string, args: string[], options: Parameters<typeof execFileAsync>[2]) {
+  try {
+    return await execFileAsync(file, args, { ...options, encoding: 'utf8' })
+  } catch (err) {
+    const e = err as { message: string; stdout?: string; stderr?: string }
+    throw new Error(`${e.message}\n--- stdout ---\n${e.stdout ?? ''}\n--- stderr ---\n${e.stderr ?? ''}`)
+  }
+}
 const root = path.resolve(import.meta.dirname, '../..')
 
 describe('measuring tools, short runs', () => {
