@@ -4,6 +4,7 @@ import { secureHeaders } from 'hono/secure-headers'
 import { docsPage } from './docs/page'
 import { createMiddleware } from 'hono/factory'
 import { verifySignedRequest } from './auth/middleware'
+import { signResponses } from './auth/response-signature'
 import { accountRoutes } from './accounts/routes'
 import type { AppEnv } from './context'
 import { ApiError, handleError, handleNotFound } from './errors'
@@ -56,6 +57,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   // Authentication comes before routing: an unsigned request to an unknown /v1 path is a 401.
   app.use(
     '/v1/*',
+    signResponses(),
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => {

@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   'api/validation-failed': [400, 'The request body does not have the expected shape.'],
   'api/not-found': [404, 'No such route.'],
   'api/replay-store-unavailable': [503, 'The replay store did not answer, so the request was refused. Retry with a new signature.'],
+  'api/signing-unavailable': [503, 'The server could not sign its answer, so it gives none. Retry with a new signature.'],
   'api/internal': [500, 'Something unexpected went wrong. Retry later; quote the X-Request-Id if it persists.'],
   'key/not-found': [404, 'No such key in this account.'],
   'key/last-admin-key': [409, "This is the account's last active admin key. Create another admin key before revoking it."],

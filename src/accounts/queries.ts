@@ -1,5 +1,6 @@
 import { newAccountId } from '../ids'
 import { insertKeyStatement, prepareKey, type NewKey } from '../keys/queries'
+import { generateSigningKey } from './signing-key'
 
 export interface AccountRow {
   id: string
@@ -7,13 +8,25 @@ export interface AccountRow {
   created_at: number
 }
 
-/** Creates an account and its first admin key in one D1 batch (one transaction: both or neither). */
-export async function createAccount(env: Env, name: string, nowMs: number): Promise<{ account: AccountRow; key: NewKey }> {
-  const account: AccountRow = { id: newAccountId(nowMs), name, created_at: nowMs }
+export interface AccountWithPublicKey extends AccountRow {
+  public_key: string
+}
+
+/** Creates an account, its Ed25519 key pair and its first admin key in one D1 batch (one transaction). */
+export async function createAccount(env: Env, name: string, nowMs: number): Promise<{ account: AccountWithPublicKey; key: NewKey }> {
+  const id = newAccountId(nowMs)
+  const signing = await generateSigningKey(env.KEYSTACK_MASTER_KEY, id)
+  const account: AccountWithPublicKey = { id, name, created_at: nowMs, public_key: signing.publicKey }
   const { key, sealed } = await prepareKey(env.KEYSTACK_MASTER_KEY, account.id, 'admin', 'first admin key', nowMs)
   await env.DB.batch([
-    env.DB.prepare('INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)').bind(account.id, account.name, account.created_at),
+    env.DB.prepare('INSERT INTO accounts (id, name, created_at, signing_public_key, signing_private_sealed) VALUES (?, ?, ?, ?, ?)').bind(
+      account.id, account.name, account.created_at, signing.publicKey, signing.sealedPrivateKey,
+    ),
     insertKeyStatement(env.DB, key.row, sealed),
   ])
   return { account, key }
+}
+
+export function getAccount(db: D1Database, accountId: string): Promise<AccountRow | null> {
+  return db.prepare('SELECT id, name, created_at FROM accounts WHERE id = ?1').bind(accountId).first<AccountRow>()
 }

@@ -12,6 +12,8 @@ export interface Credential {
   accountId: string | null
   revoked: boolean
   hmacKey: CryptoKey
+  /** The account's sealed Ed25519 private key (null: the account has none yet, or the operator key). */
+  signingKeySealed: string | null
 }
 
 /**
@@ -78,7 +80,7 @@ export function findCredential(env: Env, keyId: string, nowMs: number): Promise<
 async function loadCredential(env: Env, keyId: string): Promise<Credential | null> {
   if (env.KEYSTACK_OPERATOR_KEY_ID && keyId === env.KEYSTACK_OPERATOR_KEY_ID) {
     if (!env.KEYSTACK_OPERATOR_SECRET) return null
-    return { keyId, scope: 'operator', accountId: null, revoked: false, hmacKey: await importHmacKey(env.KEYSTACK_OPERATOR_SECRET) }
+    return { keyId, scope: 'operator', accountId: null, revoked: false, hmacKey: await importHmacKey(env.KEYSTACK_OPERATOR_SECRET), signingKeySealed: null }
   }
   // Ids we never issue are unknown without a query.
   if (!KEY_ID.test(keyId)) return null
@@ -86,7 +88,14 @@ async function loadCredential(env: Env, keyId: string): Promise<Credential | nul
   const row = await getKeyCredential(env.DB, keyId)
   if (!row) return null
   const secret = await openSecret(env.KEYSTACK_MASTER_KEY, row.id, row.secret_sealed)
-  return { keyId, scope: row.scope, accountId: row.account_id, revoked: row.revoked_at !== null, hmacKey: await importHmacKey(secret) }
+  return {
+    keyId,
+    scope: row.scope,
+    accountId: row.account_id,
+    revoked: row.revoked_at !== null,
+    hmacKey: await importHmacKey(secret),
+    signingKeySealed: row.signing_private_sealed,
+  }
 }
 
 /** Forgets what this isolate knows of a key (after a revocation here, so this isolate reacts at once). */

@@ -1,10 +1,10 @@
 import { fromBase64Url, toBase64Url } from '../encoding'
 
 /**
- * API key secrets at rest. The server must be able to use a secret (HMAC is symmetric), so it is
- * encrypted, not hashed: AES-256-GCM under a key derived (HKDF-SHA256) from KEYSTACK_MASTER_KEY,
- * with the key id as associated data, so a ciphertext copied onto another key's row does not open.
- * A copy of D1 alone therefore reveals no usable secret.
+ * Secrets at rest (API key secrets, accounts' Ed25519 private keys). The server must be able to use
+ * them, so they are encrypted, not hashed: AES-256-GCM under a key derived (HKDF-SHA256) from
+ * KEYSTACK_MASTER_KEY, with the owner's id as associated data (`boundTo`), so a ciphertext copied
+ * onto another row does not open. A copy of D1 alone therefore reveals no usable secret.
  */
 
 const FORMAT = 'v1'
@@ -46,22 +46,22 @@ function encryptionKey(masterKey: string | undefined): Promise<CryptoKey> {
 }
 
 /** Encrypts a secret for storage: `v1.<iv>.<ciphertext>` in base64url. */
-export async function sealSecret(masterKey: string | undefined, keyId: string, secret: string): Promise<string> {
+export async function sealSecret(masterKey: string | undefined, boundTo: string, secret: string): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12))
   const ciphertext = await crypto.subtle.encrypt(
-    { name: 'AES-GCM', iv, additionalData: encoder.encode(keyId) },
+    { name: 'AES-GCM', iv, additionalData: encoder.encode(boundTo) },
     await encryptionKey(masterKey),
     encoder.encode(secret),
   )
   return `${FORMAT}.${toBase64Url(iv)}.${toBase64Url(ciphertext)}`
 }
 
-/** Decrypts a stored secret; throws if it was sealed for another key id or under another master key. */
-export async function openSecret(masterKey: string | undefined, keyId: string, sealed: string): Promise<string> {
+/** Decrypts a stored secret; throws if it was sealed for another owner or under another master key. */
+export async function openSecret(masterKey: string | undefined, boundTo: string, sealed: string): Promise<string> {
   const [format, iv, ciphertext] = sealed.split('.')
-  if (format !== FORMAT || !iv || !ciphertext) throw new Error(`stored secret of key ${keyId} has an unknown format`)
+  if (format !== FORMAT || !iv || !ciphertext) throw new Error(`stored secret of ${boundTo} has an unknown format`)
   const plaintext = await crypto.subtle.decrypt(
-    { name: 'AES-GCM', iv: fromBase64Url(iv), additionalData: encoder.encode(keyId) },
+    { name: 'AES-GCM', iv: fromBase64Url(iv), additionalData: encoder.encode(boundTo) },
     await encryptionKey(masterKey),
     fromBase64Url(ciphertext),
   )

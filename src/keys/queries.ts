@@ -73,11 +73,16 @@ export interface KeyCredentialRow {
   scope: KeyScope
   secret_sealed: string
   revoked_at: number | null
+  /** The account's sealed Ed25519 private key, read in the same query for answer signing. */
+  signing_private_sealed: string | null
 }
 
 export function getKeyCredential(db: D1Database, keyId: string): Promise<KeyCredentialRow | null> {
   return db
-    .prepare('SELECT id, account_id, scope, secret_sealed, revoked_at FROM api_keys WHERE id = ?')
+    .prepare(
+      `SELECT k.id, k.account_id, k.scope, k.secret_sealed, k.revoked_at, a.signing_private_sealed
+       FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.id = ?`,
+    )
     .bind(keyId)
     .first<KeyCredentialRow>()
 }

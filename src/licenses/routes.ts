@@ -8,8 +8,12 @@ import { newRouter } from '../router'
 import { generateLicenseKey } from './license-key'
 import * as q from './queries'
 import { licenseRefusal, validationCode } from './rules'
+import { accountSigningKey, signWithAccountKey } from '../accounts/signing-key'
+import { toBase64Url } from '../encoding'
+import { rfc3339 } from '../ids'
+import { armourLicenseFile } from './file-format'
 import {
-  ActivateBody, CreateLicenseBody, IdParam, LicenseSchema, ListLicensesQuery, MachineBody, MachineSchema,
+  ActivateBody, CheckoutBody, CheckoutResult, CreateLicenseBody, IdParam, LicenseSchema, ListLicensesQuery, MachineBody, MachineSchema,
   UpdateLicenseBody, ValidateBody, ValidateResult,
 } from './schemas'
 import { licenseView, machineView } from './views'
@@ -147,6 +151,19 @@ export const heartbeatRoute = signedRoute(['client', 'admin'], {
   responses: { 200: { description: 'The machine, with last_heartbeat_at', ...json(z.object({ machine: MachineSchema })) } },
 })
 
+export const checkoutRoute = signedRoute(['client', 'admin'], {
+  method: 'post',
+  path: '/v1/licenses/checkout',
+  summary: 'Check out an offline license file, signed with the account key',
+  request: body(CheckoutBody),
+  errors: [...BODY_ERRORS, 'license/not-found', 'license/revoked', 'license/suspended', 'license/expired', 'machine/not-found', 'api/signing-unavailable'],
+  responses: { 200: { description: 'The license file', ...json(CheckoutResult) } },
+}, { readOnly: true })
+
+/** Default lifetime of a license file: 30 days. */
+export const DEFAULT_FILE_TTL_SECONDS = 2_592_000
+const encoder = new TextEncoder()
+
 /** After an update found nothing to change: 404 for an unknown (or foreign) id, else the revoked refusal. */
 async function refuseLicenseChange(db: D1Database, accountId: string, id: string): Promise<never> {
   if (!(await q.getLicense(db, accountId, id))) throw new ApiError('license/not-found')
@@ -207,6 +224,35 @@ export const licenseRoutes = newRouter()
     const machine = await q.heartbeatMachine(c.env.DB, accountId, key, fingerprint, c.get('now'))
     if (!machine) return refuseMachineLookup(c.env.DB, accountId, key)
     return c.json({ machine: machineView(machine) }, 200)
+  })
+  .openapi(checkoutRoute, async (c) => {
+    const req = c.req.valid('json')
+    const accountId = accountOf(c)
+    const now = c.get('now')
+    const found = await q.findLicenseByKey(c.env.DB, accountId, req.key, req.fingerprint ?? null)
+    if (!found) throw new ApiError('license/not-found')
+    const refusal = licenseRefusal(found.license, now)
+    if (refusal) throw new ApiError(refusal)
+    if (req.fingerprint !== undefined && !found.machine) throw new ApiError('machine/not-found')
+    const expiresAt = Math.min(now + (req.ttl_seconds ?? DEFAULT_FILE_TTL_SECONDS) * 1000, found.license.expires_at ?? Infinity)
+    const payload = {
+      v: 1,
+      account_id: accountId,
+      license: licenseView(found.license),
+      machine: found.machine ? machineView(found.machine) : null,
+      issued_at: rfc3339(now),
+      expires_at: rfc3339(expiresAt),
+    }
+    const payloadPart = toBase64Url(encoder.encode(JSON.stringify(payload)))
+    let signaturePart: string
+    try {
+      const key = await accountSigningKey(c.env, accountId, c.get('verified').credential.signingKeySealed)
+      signaturePart = await signWithAccountKey(key, encoder.encode(payloadPart))
+    } catch (err) {
+      console.error(`[${c.get('requestId')}] could not sign a license file:`, err instanceof Error ? err.message : String(err))
+      throw new ApiError('api/signing-unavailable')
+    }
+    return c.json({ file: armourLicenseFile(payloadPart, signaturePart), expires_at: payload.expires_at }, 200)
   })
   .openapi(createLicenseRoute, async (c) => {
     const req = c.req.valid('json')

@@ -106,3 +106,18 @@ export const ActivateBody = z
 export const MachineBody = z
   .strictObject({ key: z.string().min(1).max(128), fingerprint: Fingerprint })
   .openapi('MachineRequest')
+
+export const CheckoutBody = z
+  .strictObject({
+    key: z.string().min(1).max(128),
+    fingerprint: Fingerprint.optional(),
+    ttl_seconds: z.number().int().min(3600).max(31_536_000).optional().openapi({ description: 'Default 2,592,000 (30 days).' }),
+  })
+  .openapi('CheckoutRequest')
+
+export const CheckoutResult = z
+  .object({
+    file: z.string().openapi({ description: 'The signed license file (armoured, see the README).' }),
+    expires_at: z.string(),
+  })
+  .openapi('LicenseFile')
