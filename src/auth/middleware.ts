@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../context'
+import { accountSigningKey } from '../accounts/signing-key'
 import { ApiError } from '../errors'
 import { findCredential, recordKeyUse, type Scope } from './credentials'
 import { isWithinSkew, parseNonce, parseSignatureHeader, parseTimestamp, verifySignature } from './signature'
@@ -58,6 +59,17 @@ export function verifySignedRequest() {
       body,
     })
     if (!valid) throw new ApiError('api/signature-mismatch')
+
+    // The account key that will sign the answer must be at hand before the route changes anything:
+    // if it is not, nothing happens and the answer is 503 (never a done deed with an unsigned answer).
+    if (credential.accountId) {
+      try {
+        await accountSigningKey(c.env, credential.accountId, credential.signingKeySealed)
+      } catch (err) {
+        console.error(`[${c.get('requestId')}] account signing key unavailable:`, err instanceof Error ? err.message : String(err))
+        throw new ApiError('api/signing-unavailable')
+      }
+    }
 
     c.set('verified', { credential, signature })
     const write = recordKeyUse(c.env, credential, now)

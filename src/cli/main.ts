@@ -1,8 +1,8 @@
 // The `keystack` command line, over the SDK. Node 22+ (type stripping) in the repository; the
 // build (`npm run build`) makes dist/cli/main.js for any Node 18+.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { KeyStack, KeyStackError } from '../client/index.ts'
+import { KeyStack, KeyStackError, verifyLicenseFile } from '../client/index.ts'
 
 const USAGE = `keystack: the KeyStack API from the command line
 
@@ -14,7 +14,10 @@ Usage:
                           [--entitlement E]... [--metadata JSON]
   keystack license get ID | list [--limit N] [--cursor C] [--status S]
   keystack license suspend ID | reinstate ID | revoke ID
+  keystack account get                                      (admin: shows the public key)
   keystack validate KEY [--fingerprint F] [--entitlement E]...
+  keystack checkout KEY [--fingerprint F] [--ttl SECONDS] [--out FILE]
+  keystack verify-file FILE --public-key K [--fingerprint F] (offline, no credentials)
   keystack request METHOD PATH [JSON]                       (any signed call)
 
 Credentials: --url, --key-id, --secret, or KEYSTACK_URL, KEYSTACK_KEY_ID, KEYSTACK_SECRET; with
@@ -81,6 +84,8 @@ interface Call {
   path: string
   body?: unknown
   show: (answer: any) => string[]
+  /** A side effect on success (writing a file), also with --json. */
+  write?: (answer: any) => void
 }
 
 function plan(positionals: string[], flags: Record<string, any>): Call {
@@ -96,6 +101,8 @@ function plan(positionals: string[], flags: Record<string, any>): Call {
         method: 'POST', path: '/v1/accounts', body: { name: flags.name ?? 'My account' },
         show: (a) => [...table([a.account], ['id', 'name', 'created_at']), '', 'First admin key (the secret is shown only now):', ...table([a.key], ['id', 'scope', 'secret'])],
       }
+    case 'account get':
+      return { method: 'GET', path: '/v1/account', show: (a) => table([a.account], ['id', 'name', 'created_at', 'public_key']) }
     case 'key create':
       if (!flags.scope) throw new UsageError('key create needs --scope admin|client')
       return {
@@ -145,12 +152,37 @@ function plan(positionals: string[], flags: Record<string, any>): Call {
       show: (a) => [`${a.valid ? 'valid' : 'not valid'}: ${a.code}`, ...(a.license ? table([a.license], LICENSE_COLUMNS) : [])],
     }
   }
+  if (group === 'checkout') {
+    if (!action) throw new UsageError('checkout needs a license KEY')
+    const body: Record<string, unknown> = { key: action }
+    if (flags.fingerprint) body.fingerprint = flags.fingerprint
+    if (flags.ttl) body.ttl_seconds = Number(flags.ttl)
+    return {
+      method: 'POST', path: '/v1/licenses/checkout', body,
+      show: (a) => (flags.out ? [`License file written to ${flags.out} (expires ${a.expires_at}).`] : [a.file.trimEnd()]),
+      write: flags.out ? (a) => writeFileSync(flags.out, a.file) : undefined,
+    }
+  }
   if (group === 'request') {
     const [path, body] = rest
     if (!action || !path) throw new UsageError('request needs METHOD and PATH')
     return { method: action.toUpperCase(), path, body: body === undefined ? undefined : body, show: (a) => [JSON.stringify(a, null, 2)] }
   }
   throw new UsageError(positionals.length ? `unknown command: ${positionals.join(' ')}` : 'no command')
+}
+
+/** `verify-file`: offline, with the public key only; exit 0 for VALID, 1 otherwise. */
+async function verifyFile(file: string | undefined, flags: Record<string, any>, io: CliIo): Promise<number> {
+  if (!file) throw new UsageError('verify-file needs a FILE')
+  const publicKey = flags['public-key'] ?? io.env.KEYSTACK_PUBLIC_KEY
+  if (!publicKey) throw new UsageError('verify-file needs --public-key (or KEYSTACK_PUBLIC_KEY)')
+  const result = await verifyLicenseFile(readFileSync(file, 'utf8'), publicKey, { fingerprint: flags.fingerprint })
+  if (flags.json) io.out(JSON.stringify(result))
+  else {
+    io.out(`${result.valid ? 'valid' : 'not valid'}: ${result.code}`)
+    if (result.payload) io.out(`license ${result.payload.license.key} (${result.payload.license.id}), file expires ${result.payload.expires_at}`)
+  }
+  return result.valid ? 0 : 1
 }
 
 /** Runs the CLI; resolves with the exit code. */
@@ -166,6 +198,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         key: { type: 'string' }, 'expires-at': { type: 'string' }, 'max-machines': { type: 'string' },
         entitlement: { type: 'string', multiple: true }, metadata: { type: 'string' }, limit: { type: 'string' },
         cursor: { type: 'string' }, status: { type: 'string' }, fingerprint: { type: 'string' },
+        ttl: { type: 'string' }, out: { type: 'string' }, 'public-key': { type: 'string' },
       },
     })
   } catch (err) {
@@ -178,9 +211,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     return flags.help ? 0 : 2
   }
   try {
+    if (positionals[0] === 'verify-file') return await verifyFile(positionals[1], flags, io)
     const call = plan(positionals, flags)
     const client = new KeyStack({ ...credentials(flags, io), fetch: io.fetch })
     const answer = await client.requestRaw(call.method, call.path, call.body)
+    call.write?.(JSON.parse(answer.text))
     if (flags.json) io.out(answer.text)
     else for (const line of call.show(JSON.parse(answer.text))) io.out(line)
     return 0

@@ -1,4 +1,5 @@
-import { KeyStackError } from './errors.ts'
+import { KeyStackError, ResponseVerificationError } from './errors.ts'
+import { verifyResponseSignature } from './verify.ts'
 import { signRequest, type SignatureScheme } from './signing.ts'
 import type {
   Account, ActivateInput, ApiKey, CreateLicenseInput, KeyScope, License, ListLicensesInput, Machine, MachineInput,
@@ -28,6 +29,12 @@ export interface KeyStackOptions {
   now?: () => number
   /** How to wait between retries; default `setTimeout`. */
   sleep?: (ms: number) => Promise<void>
+  /**
+   * The account's Ed25519 public key (`GET /v1/account`, `public_key`). With it, every answer's
+   * X-KeyStack-Response-Signature is checked, and an answer without a valid one throws
+   * {@link ResponseVerificationError}. Leave it out for the operator key (its answers are unsigned).
+   */
+  publicKey?: string
 }
 
 /** A raw answer: status, headers and the body text exactly as received. */
@@ -65,6 +72,8 @@ export class KeyStack {
   readonly accounts = {
     /** Creates an account and its first admin key (the secret is in this answer only). */
     create: (input: { name: string }) => this.request<{ account: Account; key: NewApiKey }>('POST', '/v1/accounts', input),
+    /** Admin scope: the caller's account, with the `public_key` to bake into your app. */
+    get: () => this.request<{ account: Account & { public_key: string } }>('GET', '/v1/account').then((r) => r.account),
   }
 
   /** Admin scope: rotation and the kill switch. */
@@ -96,6 +105,9 @@ export class KeyStack {
     machines: (id: string) => this.request<{ data: Machine[] }>('GET', `/v1/licenses/${encodeURIComponent(id)}/machines`).then((r) => r.data),
     /** Client scope. Always resolves for a well-formed input: branch on `valid` and `code`. */
     validate: (input: ValidateInput) => this.request<ValidationResult>('POST', '/v1/licenses/validate', input),
+    /** Client scope: an offline license file; check it with `verifyLicenseFile`. */
+    checkout: (input: { key: string; fingerprint?: string; ttl_seconds?: number }) =>
+      this.request<{ file: string; expires_at: string }>('POST', '/v1/licenses/checkout', input),
     /** Client scope. `created` is false when the fingerprint was already active (same machine). */
     activate: async (input: ActivateInput) => {
       const raw = await this.requestRaw('POST', '/v1/licenses/activate', input)
@@ -123,8 +135,9 @@ export class KeyStack {
     let skewRetried = false
     for (let attempt = 0; ; attempt++) {
       let res: Response
+      let requestSignatureHex: string
       try {
-        res = await this.send(method, url, text)
+        ;({ res, requestSignatureHex } = await this.send(method, url, text))
       } catch (err) {
         if (attempt < retries) {
           await this.sleep(backoff(attempt, baseDelayMs, maxDelayMs))
@@ -134,9 +147,13 @@ export class KeyStack {
       }
       const skewBefore = this.clockOffsetMs
       this.learnClock(res)
-      const answer: RawResponse = { status: res.status, headers: res.headers, text: await res.text() }
-      if (res.ok) return answer
-      const error = toError(answer)
+      const body = new Uint8Array(await res.arrayBuffer())
+      const answer: RawResponse = { status: res.status, headers: res.headers, text: new TextDecoder().decode(body) }
+      const error = res.ok ? null : toError(answer)
+      // The one unsigned answer a verified request can get: the server could not sign (retryable).
+      const unsignedByDesign = error?.code === 'api/signing-unavailable'
+      if (this.options.publicKey && !unsignedByDesign) await this.checkSignature(answer, body, requestSignatureHex)
+      if (!error) return answer
       // A clock far off: learn the server's time and sign once more (not counted as a retry).
       if (error.code === 'api/timestamp-skew' && !skewRetried && this.clockOffsetMs !== skewBefore) {
         skewRetried = true
@@ -151,8 +168,17 @@ export class KeyStack {
     }
   }
 
+  /** Throws unless the answer carries a valid signature of the account key, bound to this request. */
+  private async checkSignature(answer: RawResponse, body: Uint8Array, requestSignatureHex: string): Promise<void> {
+    const signature = answer.headers.get('X-KeyStack-Response-Signature')
+    const requestId = answer.headers.get('X-Request-Id')
+    if (!signature) throw new ResponseVerificationError({ status: answer.status, code: 'client/response-signature-missing', requestId })
+    const ok = await verifyResponseSignature(this.options.publicKey!, { requestSignatureHex, status: answer.status, body, signature })
+    if (!ok) throw new ResponseVerificationError({ status: answer.status, code: 'client/response-signature-invalid', requestId })
+  }
+
   /** Signs (afresh: new timestamp and nonce) and sends one attempt. */
-  private async send(method: string, url: string, body: string | null): Promise<Response> {
+  private async send(method: string, url: string, body: string | null): Promise<{ res: Response; requestSignatureHex: string }> {
     const headers = await signRequest({
       method,
       url,
@@ -163,7 +189,8 @@ export class KeyStack {
       timestamp: Math.floor((this.now() + this.clockOffsetMs) / 1000),
     })
     if (body !== null) headers['Content-Type'] = 'application/json'
-    return this.doFetch(url, { method, headers, body })
+    const requestSignatureHex = headers['X-KeyStack-Signature'].slice(3).toLowerCase()
+    return { res: await this.doFetch(url, { method, headers, body }), requestSignatureHex }
   }
 
   private learnClock(res: Response): void {

@@ -18,3 +18,20 @@ export class KeyStackError extends Error {
     this.details = init.details
   }
 }
+
+/**
+ * An answer that did not come from the vendor's KeyStack account: its response signature is
+ * missing or wrong (a fake server, a proxy that changed it, a replayed recording). Never trust it.
+ */
+export class ResponseVerificationError extends KeyStackError {
+  constructor(init: { status: number; code: 'client/response-signature-missing' | 'client/response-signature-invalid'; requestId: string | null }) {
+    super({
+      ...init,
+      message:
+        init.code === 'client/response-signature-missing'
+          ? 'The answer carries no X-KeyStack-Response-Signature: it did not come from your KeyStack account.'
+          : 'The answer does not match its X-KeyStack-Response-Signature: it was forged, changed or replayed.',
+    })
+    this.name = 'ResponseVerificationError'
+  }
+}

@@ -9,6 +9,7 @@
  * ```
  */
 export { KeyStack, type KeyStackOptions, type RawResponse, type RetryOptions } from './client.ts'
-export { KeyStackError } from './errors.ts'
+export { KeyStackError, ResponseVerificationError } from './errors.ts'
+export { importPublicKey, verifyLicenseFile, verifyResponseSignature, type LicenseFileCode, type LicenseFilePayload, type LicenseFileResult } from './verify.ts'
 export { randomNonce, signRequest, type SignRequestInput, type SignatureScheme } from './signing.ts'
 export type * from './types.ts'

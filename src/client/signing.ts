@@ -1,4 +1,5 @@
 import { bytesToHex, signedBytes, type SignatureScheme } from '../auth/signature.ts'
+import { toBase64Url } from '../encoding.ts'
 
 export type { SignatureScheme }
 
@@ -26,7 +27,7 @@ const keys = new Map<string, Promise<CryptoKey>>()
  * (imported by a computed name, so bundlers for the browser leave it alone).
  */
 let webCrypto: Promise<Crypto> | null = null
-function getCrypto(): Promise<Crypto> {
+export function getCrypto(): Promise<Crypto> {
   if (!webCrypto) {
     const nodeCrypto = 'node:crypto'
     const global = (globalThis as { crypto?: Crypto }).crypto
@@ -49,8 +50,7 @@ function hmacKey(secret: string): Promise<CryptoKey> {
 
 /** 16 random bytes as base64url: a nonce that never repeats in practice. */
 export async function randomNonce(): Promise<string> {
-  const bytes = (await getCrypto()).getRandomValues(new Uint8Array(16))
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return toBase64Url((await getCrypto()).getRandomValues(new Uint8Array(16)))
 }
 
 /**
