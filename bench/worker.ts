@@ -27,6 +27,14 @@ export default {
         const fresh = await env.REPLAY_SHARD.getByName(name).claim(signature, Date.now())
         return Response.json({ fresh })
       }
+      // What one Ed25519 answer signature costs: `n` signatures of a validate-sized answer.
+      case '/__bench/sign': {
+        const n = Number(url.searchParams.get('n') ?? 1000)
+        const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify'])) as CryptoKeyPair
+        const bytes = new TextEncoder().encode('a'.repeat(64) + '\n200\n' + 'x'.repeat(400))
+        for (let i = 0; i < n; i++) await crypto.subtle.sign({ name: 'Ed25519' }, pair.privateKey, bytes)
+        return Response.json({ signed: n })
+      }
       default:
         return app.fetch(request, env, ctx)
     }

@@ -147,7 +147,13 @@ log(`seeding to ${GROWTH_LICENSES} licenses`)
 licenseKeys.push(...(await seedLicenses(1000, GROWTH_LICENSES)))
 growth[`licenses_${GROWTH_LICENSES}`] = await runPhase('growth', signedValidate, Math.min(SECONDS, 5), 200)
 
-// 6. Balance of 100,000 random signatures over the default 256 shards.
+// 6. What one answer signature (Ed25519, validate-sized body) costs the runtime.
+const SIGNS = 20000
+const signCpuBefore = cpuTicks()
+await send({ method: 'POST', path: `/__bench/sign?n=${SIGNS}` })
+const signing = { signatures: SIGNS, cpu_ms_per_signature: ((cpuTicks() - signCpuBefore) * 1000) / CLK_TCK / SIGNS }
+
+// 7. Balance of 100,000 random signatures over the default 256 shards.
 const counts = new Map()
 for (let i = 0; i < 100_000; i++) {
   const shard = randomBytes(1).toString('hex')
@@ -156,7 +162,7 @@ for (let i = 0; i < 100_000; i++) {
 const mean = 100_000 / 256
 const balance = { signatures: 100_000, shards: counts.size, max: Math.max(...counts.values()), min: Math.min(...counts.values()), mean, max_over_mean: Math.max(...counts.values()) / mean }
 
-// 7. Report.
+// 8. Report.
 const summary = {
   signed_vs_floor: results.signed.rps / results.floor.rps,
   rejected_vs_bare: results.rejected.rps / results.bare.rps,
@@ -166,10 +172,11 @@ console.log(`\nKeyStack benchmark: workerd via Miniflare (no wrangler dev proxy)
 console.log(table([['phase', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'requests', 'unexpected'], ...Object.entries(results).map(([n, r]) => row(n, r))]))
 console.log('\nGrowth (signed validate):')
 console.log(table([['licenses in account', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'requests', 'unexpected'], ...Object.entries(growth).map(([n, r]) => row(n.replace('licenses_', ''), r))]))
+console.log(`\nAnswer signing (Ed25519, ${SIGNS} signatures of a validate-sized answer): ${signing.cpu_ms_per_signature.toFixed(3)} CPU ms each`)
 console.log(`\nShard balance: ${balance.signatures} random signatures over ${balance.shards} shards: max ${balance.max}, min ${balance.min}, mean ${mean.toFixed(1)}, max/mean ${balance.max_over_mean.toFixed(3)}`)
 mkdirSync(path.dirname(OUT), { recursive: true })
 const strip = (r) => Object.fromEntries(Object.entries(r).map(([n, { raw, ...rest }]) => [n, rest]))
-writeFileSync(OUT, JSON.stringify({ date: new Date().toISOString(), seconds_per_phase: SECONDS, rounds: ROUNDS, concurrency: CONCURRENCY, cpus: cpuCount(), results: strip(results), growth: strip(growth), balance, summary }, null, 2))
+writeFileSync(OUT, JSON.stringify({ date: new Date().toISOString(), seconds_per_phase: SECONDS, rounds: ROUNDS, concurrency: CONCURRENCY, cpus: cpuCount(), results: strip(results), growth: strip(growth), signing, balance, summary }, null, 2))
 console.log(`\nWritten to ${path.relative(root, OUT)}`)
 console.log(`(context: rejected_vs_bare_post=${(results.rejected.rps / results.bare_post.rps).toFixed(3)}: the auth layer's own share of a rejection)`)
 console.log(`signed_vs_floor=${summary.signed_vs_floor.toFixed(3)} rejected_vs_bare=${summary.rejected_vs_bare.toFixed(3)} overhead_cpu_ms=${summary.overhead_cpu_ms.toFixed(3)}`)
