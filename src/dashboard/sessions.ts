@@ -1,0 +1,168 @@
+import { sign, verify } from 'hono/jwt'
+import { toBase64Url } from '../encoding'
+import { ulid } from '../ids'
+
+/**
+ * Dashboard sessions: a short-lived access JWT and a refresh token that rotates on every use.
+ * Pure rules and their D1 statements; the clock is always passed in (tests use a double).
+ */
+
+/** Access tokens live 10 minutes at most. */
+export const ACCESS_TOKEN_TTL_S = 600
+/** A log-in lasts 30 days of refreshes. */
+export const REFRESH_TOKEN_TTL_S = 30 * 24 * 3600
+/**
+ * How long an isolate trusts what it read of an account's "log everyone out" time: access tokens
+ * issued before it stop working within this bound (the issue asks for 60 s at most).
+ */
+export const LOGOUT_ALL_CACHE_MS = 30_000
+
+export interface AccessClaims {
+  /** user id */
+  sub: string
+  /** account id */
+  acc: string
+  /** refresh-token family (the log-in), so one session can be logged out */
+  fam: string
+  iat: number
+  exp: number
+}
+
+export interface JwtSecrets {
+  current: string
+  /** The secret before the last rotation: still accepted, for one access-token lifetime at most. */
+  previous?: string
+}
+
+export function issueAccessToken(secret: string, who: { userId: string; accountId: string; familyId: string }, nowS: number): Promise<string> {
+  const claims: AccessClaims = { sub: who.userId, acc: who.accountId, fam: who.familyId, iat: nowS, exp: nowS + ACCESS_TOKEN_TTL_S }
+  return sign({ ...claims }, secret, 'HS256')
+}
+
+/**
+ * The claims of a valid access token, or null: a bad signature (under both secrets), an expired or
+ * future token, or one issued before the account's "log everyone out" (`revokedBeforeS`).
+ */
+export async function readAccessToken(token: string, secrets: JwtSecrets, nowS: number, revokedBeforeS: number | null): Promise<AccessClaims | null> {
+  for (const secret of [secrets.current, secrets.previous]) {
+    if (!secret) continue
+    let claims: AccessClaims
+    try {
+      // The clock is ours (exp/iat below), not hono's Date.now().
+      claims = (await verify(token, secret, { alg: 'HS256', exp: false, nbf: false, iat: false })) as unknown as AccessClaims
+    } catch {
+      continue
+    }
+    if (typeof claims.exp !== 'number' || claims.exp <= nowS) return null
+    if (typeof claims.iat !== 'number' || claims.iat > nowS + 5 || claims.exp - claims.iat > ACCESS_TOKEN_TTL_S) return null
+    if (revokedBeforeS !== null && claims.iat <= revokedBeforeS) return null
+    return claims
+  }
+  return null
+}
+
+/** A new random refresh token (256 bits) and the hash under which it is stored. */
+export async function newRefreshToken(): Promise<{ token: string; hash: string }> {
+  const token = `rt_${toBase64Url(crypto.getRandomValues(new Uint8Array(32)))}`
+  return { token, hash: await hashRefreshToken(token) }
+}
+
+export async function hashRefreshToken(token: string): Promise<string> {
+  return toBase64Url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token)))
+}
+
+export const newFamilyId = () => `fam_${ulid()}`
+
+export interface RefreshRow {
+  token_hash: string
+  family_id: string
+  user_id: string
+  account_id: string
+  created_at: number
+  expires_at: number
+  rotated_at: number | null
+  revoked_at: number | null
+}
+
+export function insertRefreshToken(db: D1Database, row: Omit<RefreshRow, 'rotated_at' | 'revoked_at'>): D1PreparedStatement {
+  return db
+    .prepare('INSERT INTO refresh_tokens (token_hash, family_id, user_id, account_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+    .bind(row.token_hash, row.family_id, row.user_id, row.account_id, row.created_at, row.expires_at)
+}
+
+/** Starts a session (a log-in): a new family with its first refresh token. */
+export async function startSession(db: D1Database, who: { userId: string; accountId: string }, nowMs: number) {
+  const { token, hash } = await newRefreshToken()
+  const familyId = newFamilyId()
+  await insertRefreshToken(db, { token_hash: hash, family_id: familyId, user_id: who.userId, account_id: who.accountId, created_at: nowMs, expires_at: nowMs + REFRESH_TOKEN_TTL_S * 1000 }).run()
+  return { refreshToken: token, familyId }
+}
+
+export type RotateResult =
+  | { ok: true; refreshToken: string; userId: string; accountId: string; familyId: string }
+  | { ok: false; reason: 'unknown' | 'expired' | 'revoked' | 'reused' }
+
+/**
+ * Uses a refresh token: marks it rotated and issues its successor in one batch. The mark is a
+ * conditional UPDATE, so of two uses of the same token only one can win. A token already rotated
+ * is a stolen copy (or a race lost to its own replacement): its whole family is revoked.
+ */
+export async function rotateRefreshToken(db: D1Database, token: string, nowMs: number): Promise<RotateResult> {
+  const hash = await hashRefreshToken(token)
+  const claimed = await db
+    .prepare(
+      `UPDATE refresh_tokens SET rotated_at = ?2
+       WHERE token_hash = ?1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > ?2
+         AND created_at > COALESCE((SELECT sessions_revoked_at FROM accounts WHERE id = refresh_tokens.account_id), -1)
+       RETURNING token_hash, family_id, user_id, account_id, created_at, expires_at, rotated_at, revoked_at`,
+    )
+    .bind(hash, nowMs)
+    .first<RefreshRow>()
+  if (claimed) {
+    const next = await newRefreshToken()
+    await insertRefreshToken(db, {
+      token_hash: next.hash,
+      family_id: claimed.family_id,
+      user_id: claimed.user_id,
+      account_id: claimed.account_id,
+      created_at: nowMs,
+      expires_at: claimed.expires_at, // the log-in's lifetime does not grow by refreshing
+    }).run()
+    return { ok: true, refreshToken: next.token, userId: claimed.user_id, accountId: claimed.account_id, familyId: claimed.family_id }
+  }
+  const row = await db.prepare('SELECT * FROM refresh_tokens WHERE token_hash = ?1').bind(hash).first<RefreshRow>()
+  if (!row) return { ok: false, reason: 'unknown' }
+  if (row.rotated_at !== null && row.revoked_at === null) {
+    await revokeFamily(db, row.family_id, nowMs)
+    return { ok: false, reason: 'reused' }
+  }
+  if (row.revoked_at !== null) return { ok: false, reason: 'revoked' }
+  if (row.expires_at <= nowMs) return { ok: false, reason: 'expired' }
+  return { ok: false, reason: 'revoked' } // made before "log everyone out"
+}
+
+/** Log-out of one session: its whole family. */
+export function revokeFamily(db: D1Database, familyId: string, nowMs: number): Promise<D1Result> {
+  return db.prepare('UPDATE refresh_tokens SET revoked_at = ?2 WHERE family_id = ?1 AND revoked_at IS NULL').bind(familyId, nowMs).run()
+}
+
+/** "Log everyone out": one write. Every refresh token made until now dies; access tokens follow within the cache bound. */
+export function logOutEveryone(db: D1Database, accountId: string, nowMs: number): Promise<D1Result> {
+  return db.prepare('UPDATE accounts SET sessions_revoked_at = ?2 WHERE id = ?1').bind(accountId, nowMs).run()
+}
+
+/** Per-isolate cache of each account's "log everyone out" time, bounded by {@link LOGOUT_ALL_CACHE_MS}. */
+const revokedCache = new Map<string, { value: number | null; until: number }>()
+export async function sessionsRevokedAt(db: D1Database, accountId: string, nowMs: number): Promise<number | null> {
+  const cached = revokedCache.get(accountId)
+  if (cached && cached.until > nowMs) return cached.value
+  const row = await db.prepare('SELECT sessions_revoked_at FROM accounts WHERE id = ?1').bind(accountId).first<{ sessions_revoked_at: number | null }>()
+  const value = row?.sessions_revoked_at ?? null
+  if (revokedCache.size > 10_000) revokedCache.clear()
+  revokedCache.set(accountId, { value, until: nowMs + LOGOUT_ALL_CACHE_MS })
+  return value
+}
+
+export function forgetSessionsRevokedAt(accountId: string): void {
+  revokedCache.delete(accountId)
+}
