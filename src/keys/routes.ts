@@ -1,11 +1,10 @@
 import { z } from '@hono/zod-openapi'
 import { newRouter } from '../router'
-import { forgetCredential } from '../auth/credentials'
 import { accountOf } from '../auth/middleware'
-import { ApiError } from '../errors'
 import { rfc3339, rfc3339OrNull } from '../ids'
 import { signedRoute } from '../openapi'
-import { getKey, insertKeyStatement, listKeys, prepareKey, revokeKey, type ApiKeyRow, type NewKey } from './queries'
+import { listKeys, type ApiKeyRow, type NewKey } from './queries'
+import { createKeyForAccount, revokeKeyOfAccount } from './service'
 import { CreateKeyBody, KeyIdParam, KeySchema, NewKeySchema } from './schemas'
 
 export function keyView(row: ApiKeyRow) {
@@ -51,9 +50,7 @@ export const revokeKeyRoute = signedRoute(['admin'], {
 export const keyRoutes = newRouter()
   .openapi(createKey, async (c) => {
     const body = c.req.valid('json')
-    const accountId = accountOf(c)
-    const { key, sealed } = await prepareKey(c.env.KEYSTACK_MASTER_KEY, accountId, body.scope, body.label ?? null, c.get('now'))
-    await insertKeyStatement(c.env.DB, key.row, sealed).run()
+    const key = await createKeyForAccount(c.env, accountOf(c), body.scope, body.label ?? null, c.get('now'))
     return c.json({ key: newKeyView(key) }, 201)
   })
   .openapi(listKeysRoute, async (c) => {
@@ -61,15 +58,6 @@ export const keyRoutes = newRouter()
     return c.json({ data: rows.map(keyView) }, 200)
   })
   .openapi(revokeKeyRoute, async (c) => {
-    const accountId = accountOf(c)
-    const { id } = c.req.valid('param')
-    const revoked = await revokeKey(c.env.DB, accountId, id, c.get('now'))
-    if (revoked) {
-      forgetCredential(id)
-      return c.json({ key: keyView(revoked) }, 200)
-    }
-    const existing = await getKey(c.env.DB, accountId, id)
-    if (!existing) throw new ApiError('key/not-found')
-    if (existing.revoked_at !== null) return c.json({ key: keyView(existing) }, 200)
-    throw new ApiError('key/last-admin-key')
+    const revoked = await revokeKeyOfAccount(c.env, accountOf(c), c.req.valid('param').id, c.get('now'))
+    return c.json({ key: keyView(revoked) }, 200)
   })

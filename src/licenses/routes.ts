@@ -1,16 +1,15 @@
 import { z } from '@hono/zod-openapi'
 import { accountOf } from '../auth/middleware'
 import { ApiError } from '../errors'
-import { newLicenseId, newMachineId } from '../ids'
+import { newMachineId, rfc3339 } from '../ids'
 import { signedRoute } from '../openapi'
 import { decodeCursor, encodeCursor } from '../pagination'
 import { newRouter } from '../router'
-import { generateLicenseKey } from './license-key'
 import * as q from './queries'
 import { licenseRefusal, validationCode } from './rules'
+import { changeLicenseStatus, createLicenseForAccount, updateLicenseOfAccount } from './service'
 import { accountSigningKey, signWithAccountKey } from '../accounts/signing-key'
 import { toBase64Url } from '../encoding'
-import { rfc3339 } from '../ids'
 import { armourLicenseFile } from './file-format'
 import {
   ActivateBody, CheckoutBody, CheckoutResult, CreateLicenseBody, IdParam, LicenseSchema, ListLicensesQuery, MachineBody, MachineSchema,
@@ -23,7 +22,6 @@ const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json
 const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, ...json(schema) } })
 const licenseResponse = (description: string) => ({ description, ...json(z.object({ license: LicenseSchema })) })
 const BODY_ERRORS = ['api/invalid-json', 'api/validation-failed'] as const
-const ms = (rfc3339: string | null | undefined) => (rfc3339 === undefined ? undefined : rfc3339 === null ? null : Date.parse(rfc3339))
 
 // Admin scope: manage licenses.
 
@@ -164,12 +162,6 @@ export const checkoutRoute = signedRoute(['client', 'admin'], {
 export const DEFAULT_FILE_TTL_SECONDS = 2_592_000
 const encoder = new TextEncoder()
 
-/** After an update found nothing to change: 404 for an unknown (or foreign) id, else the revoked refusal. */
-async function refuseLicenseChange(db: D1Database, accountId: string, id: string): Promise<never> {
-  if (!(await q.getLicense(db, accountId, id))) throw new ApiError('license/not-found')
-  throw new ApiError('license/revoked')
-}
-
 /** A machine was not found by key and fingerprint: say whether the license or the machine is missing. */
 async function refuseMachineLookup(db: D1Database, accountId: string, key: string): Promise<never> {
   throw new ApiError((await q.licenseKeyExists(db, accountId, key)) ? 'machine/not-found' : 'license/not-found')
@@ -255,20 +247,7 @@ export const licenseRoutes = newRouter()
     return c.json({ file: armourLicenseFile(payloadPart, signaturePart), expires_at: payload.expires_at }, 200)
   })
   .openapi(createLicenseRoute, async (c) => {
-    const req = c.req.valid('json')
-    const now = c.get('now')
-    const license = await q.insertLicense(c.env.DB, {
-      id: newLicenseId(now),
-      account_id: accountOf(c),
-      key: req.key ?? generateLicenseKey(),
-      name: req.name ?? null,
-      expires_at: ms(req.expires_at) ?? null,
-      max_machines: req.max_machines ?? null,
-      entitlements: [...new Set(req.entitlements ?? [])],
-      metadata: req.metadata ?? {},
-      now,
-    })
-    if (!license) throw new ApiError('license/key-taken')
+    const license = await createLicenseForAccount(c.env.DB, accountOf(c), c.req.valid('json'), c.get('now'))
     return c.json({ license: licenseView(license) }, 201)
   })
   .openapi(listLicensesRoute, async (c) => {
@@ -285,41 +264,19 @@ export const licenseRoutes = newRouter()
     return c.json({ license: licenseView(license) }, 200)
   })
   .openapi(updateLicenseRoute, async (c) => {
-    const accountId = accountOf(c)
-    const { id } = c.req.valid('param')
-    const req = c.req.valid('json')
-    const patch: q.LicensePatch = {
-      name: req.name,
-      expires_at: ms(req.expires_at),
-      max_machines: req.max_machines,
-      entitlements: req.entitlements && [...new Set(req.entitlements)],
-      metadata: req.metadata,
-    }
-    const license = await q.updateLicense(c.env.DB, accountId, id, patch, c.get('now'))
-    if (!license) return refuseLicenseChange(c.env.DB, accountId, id)
+    const license = await updateLicenseOfAccount(c.env.DB, accountOf(c), c.req.valid('param').id, c.req.valid('json'), c.get('now'))
     return c.json({ license: licenseView(license) }, 200)
   })
   .openapi(suspendLicenseRoute, async (c) => {
-    const accountId = accountOf(c)
-    const { id } = c.req.valid('param')
-    const license = await q.setLicenseStatus(c.env.DB, accountId, id, 'suspended', ['active', 'suspended'], c.get('now'))
-    if (!license) return refuseLicenseChange(c.env.DB, accountId, id)
+    const license = await changeLicenseStatus(c.env.DB, accountOf(c), c.req.valid('param').id, 'suspend', c.get('now'))
     return c.json({ license: licenseView(license) }, 200)
   })
   .openapi(reinstateLicenseRoute, async (c) => {
-    const accountId = accountOf(c)
-    const { id } = c.req.valid('param')
-    const license = await q.setLicenseStatus(c.env.DB, accountId, id, 'active', ['active', 'suspended'], c.get('now'))
-    if (!license) return refuseLicenseChange(c.env.DB, accountId, id)
+    const license = await changeLicenseStatus(c.env.DB, accountOf(c), c.req.valid('param').id, 'reinstate', c.get('now'))
     return c.json({ license: licenseView(license) }, 200)
   })
   .openapi(revokeLicenseRoute, async (c) => {
-    const accountId = accountOf(c)
-    const { id } = c.req.valid('param')
-    const license =
-      (await q.setLicenseStatus(c.env.DB, accountId, id, 'revoked', ['active', 'suspended'], c.get('now'))) ??
-      (await q.getLicense(c.env.DB, accountId, id))
-    if (!license) throw new ApiError('license/not-found')
+    const license = await changeLicenseStatus(c.env.DB, accountOf(c), c.req.valid('param').id, 'revoke', c.get('now'))
     return c.json({ license: licenseView(license) }, 200)
   })
   .openapi(listMachinesRoute, async (c) => {
