@@ -8,6 +8,7 @@ const TEST_SECRETS = {
   KEYSTACK_MASTER_KEY: 'dGVzdC1tYXN0ZXIta2V5LW5vdC1mb3ItcHJvZHVjdGlvbi0wMDAwMDA',
   KEYSTACK_OPERATOR_KEY_ID: 'key_operator_test',
   KEYSTACK_OPERATOR_SECRET: 'kss_operator-test-secret-0000000000000000000000',
+  KEYSTACK_JWT_SECRET: 'test-jwt-secret-not-for-production-0000000000',
 }
 // wrangler.toml lists these as required secrets; wrangler looks for them in process.env.
 Object.assign(process.env, TEST_SECRETS)

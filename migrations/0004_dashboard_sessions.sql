@@ -26,3 +26,13 @@ CREATE INDEX refresh_tokens_by_family ON refresh_tokens (family_id);
 -- "Log everyone out" is this one write: sessions begun (refresh tokens made, access tokens issued)
 -- at or before it are dead.
 ALTER TABLE accounts ADD COLUMN sessions_revoked_at INTEGER;
+
+-- Activity per account and UTC day, for the dashboard chart. Validations are counted in each
+-- isolate and added here at most once a minute (no D1 write per validate).
+CREATE TABLE activity_daily (
+  account_id   TEXT NOT NULL REFERENCES accounts(id),
+  day          TEXT NOT NULL,                    -- YYYY-MM-DD (UTC)
+  validations  INTEGER NOT NULL DEFAULT 0,
+  activations  INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (account_id, day)
+);

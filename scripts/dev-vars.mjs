@@ -1,6 +1,6 @@
 // Reads and creates `.dev.vars`, the local secrets file (never committed).
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
 export const root = path.resolve(import.meta.dirname, '..')
@@ -16,17 +16,25 @@ export function readDevVars(file = devVarsPath) {
   return vars
 }
 
-/** Creates `.dev.vars` with a random master key and operator credentials, unless it exists. True if created. */
+const b64 = (n) => randomBytes(n).toString('base64url')
+/** Every local secret and how to make a random one. */
+const SECRETS = {
+  KEYSTACK_MASTER_KEY: () => b64(32),
+  KEYSTACK_OPERATOR_KEY_ID: () => `key_op_${b64(12)}`,
+  KEYSTACK_OPERATOR_SECRET: () => `kss_${b64(32)}`,
+  KEYSTACK_JWT_SECRET: () => b64(32),
+}
+
+/**
+ * Creates `.dev.vars` with random secrets, or adds the ones an older file lacks (existing values
+ * are kept, so local data stays readable). Returns the names it wrote.
+ */
 export function ensureDevVars(file = devVarsPath) {
-  if (existsSync(file)) return false
-  const b64 = (n) => randomBytes(n).toString('base64url')
-  const text = [
-    '# Local secrets for `npm start`, generated on first start. Never commit this file.',
-    `KEYSTACK_MASTER_KEY="${b64(32)}"`,
-    `KEYSTACK_OPERATOR_KEY_ID="key_op_${b64(12)}"`,
-    `KEYSTACK_OPERATOR_SECRET="kss_${b64(32)}"`,
-    '',
-  ].join('\n')
-  writeFileSync(file, text, { mode: 0o600, flag: 'wx' })
-  return true
+  const existing = existsSync(file) ? readDevVars(file) : null
+  const missing = Object.keys(SECRETS).filter((name) => !existing?.[name])
+  if (missing.length === 0) return []
+  const lines = missing.map((name) => `${name}="${SECRETS[name]()}"`)
+  if (existing) appendFileSync(file, `\n${lines.join('\n')}\n`)
+  else writeFileSync(file, ['# Local secrets for `npm start`, generated on first start. Never commit this file.', ...lines, ''].join('\n'), { mode: 0o600, flag: 'wx' })
+  return missing
 }

@@ -17,7 +17,8 @@ const persist = process.env.KEYSTACK_PERSIST_TO ? ['--persist-to', process.env.K
 const wrangler = path.join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js')
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' }
 
-if (ensureDevVars()) console.log('Created .dev.vars with a new master key and operator credentials.')
+const written = ensureDevVars()
+if (written.length) console.log(`.dev.vars: generated ${written.join(', ')}.`)
 
 const migrate = spawnSync(process.execPath, [wrangler, 'd1', 'migrations', 'apply', 'DB', '--local', ...persist], { cwd: root, env, stdio: 'inherit' })
 if (migrate.status !== 0) process.exit(migrate.status ?? 1)
@@ -36,6 +37,7 @@ dev.stdout.on('data', (chunk) => {
     console.log(
       `\nKeyStack is up on http://127.0.0.1:${port}. Make your first signed call (as the operator, from .dev.vars):\n` +
         `  npm run call -- POST /v1/accounts '{"name":"Acme"}'\n` +
+        `The vendor dashboard: http://127.0.0.1:${port}/dashboard/signup\n` +
         `(README.md shows the same call with curl and openssl.)\n`,
     )
   }

@@ -2,6 +2,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { requestId } from 'hono/request-id'
 import { secureHeaders } from 'hono/secure-headers'
 import { docsPage } from './docs/page'
+import { dashboardRoutes } from './dashboard/routes'
 import { createMiddleware } from 'hono/factory'
 import { verifySignedRequest } from './auth/middleware'
 import { signResponses } from './auth/response-signature'
@@ -53,6 +54,8 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   )
 
   app.get('/health', (c) => c.json({ status: 'ok' }))
+  app.get('/dashboard', (c) => c.redirect('/dashboard/', 301))
+  app.route('/dashboard', dashboardRoutes)
 
   // Authentication comes before routing: an unsigned request to an unknown /v1 path is a 401.
   app.use(

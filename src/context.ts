@@ -8,6 +8,18 @@ export interface VerifiedRequest {
   signature: ParsedSignature
 }
 
+export interface DashboardSession {
+  /** user id */
+  sub: string
+  /** account id */
+  acc: string
+  /** the log-in (refresh-token family) */
+  fam: string
+  iat: number
+  exp: number
+  email: string
+}
+
 /** Hono's environment for the whole app. */
 export interface AppEnv {
   Bindings: Env
@@ -17,5 +29,7 @@ export interface AppEnv {
     now: number
     replayStore: ReplayStore
     verified: VerifiedRequest
+    /** A dashboard request's signed-in person (set by the dashboard's session middleware). */
+    session: DashboardSession
   }
 }

@@ -72,15 +72,28 @@ export function getLicense(db: D1Database, accountId: string, id: string): Promi
 }
 
 /** One page, newest first, after the license id `after` (keyset pagination on the time-ordered id). */
-export async function listLicenses(
+export function listLicenses(db: D1Database, accountId: string, opts: { limit: number; after?: string; status?: LicenseStatus }): Promise<LicenseRow[]> {
+  return searchLicenses(db, accountId, opts)
+}
+
+/**
+ * A page of licenses, newest first, after the license id `after`, optionally with a status and a
+ * search in key and name (case-insensitive, anywhere in the text: the dashboard's search; it scans
+ * the account's licenses, fine for a person's query, and the API never sends one).
+ */
+export async function searchLicenses(
   db: D1Database,
   accountId: string,
-  opts: { limit: number; after?: string; status?: LicenseStatus },
+  opts: { limit: number; after?: string; status?: LicenseStatus; query?: string },
 ): Promise<LicenseRow[]> {
   const where = ['l.account_id = ?']
   const params: unknown[] = [accountId]
   if (opts.status) where.push('l.status = ?'), params.push(opts.status)
   if (opts.after) where.push('l.id < ?'), params.push(opts.after)
+  if (opts.query) {
+    const like = `%${opts.query.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`
+    where.push("(l.key LIKE ? ESCAPE '\\' OR l.name LIKE ? ESCAPE '\\')"), params.push(like, like)
+  }
   const { results } = await db
     .prepare(`SELECT ${LICENSE_COLUMNS} FROM licenses l WHERE ${where.join(' AND ')} ORDER BY l.id DESC LIMIT ?`)
     .bind(...params, opts.limit)

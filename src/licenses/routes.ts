@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { countActivity } from '../activity'
 import { accountOf } from '../auth/middleware'
 import { ApiError } from '../errors'
 import { newMachineId, rfc3339 } from '../ids'
@@ -173,6 +174,8 @@ export const licenseRoutes = newRouter()
     const req = c.req.valid('json')
     const found = await q.findLicenseByKey(c.env.DB, accountOf(c), req.key, req.fingerprint ?? null)
     const code = validationCode(found, req, c.get('now'))
+    const flush = countActivity(c.env, accountOf(c), 'validations', c.get('now'))
+    if (flush) c.executionCtx.waitUntil(flush)
     return c.json(
       {
         valid: code === 'VALID',
@@ -201,7 +204,10 @@ export const licenseRoutes = newRouter()
     if (refusal) throw new ApiError(refusal)
     if (!result.machine) throw new ApiError('machine/limit-reached')
     const payload = { machine: machineView(result.machine), license: licenseView(result.license) }
-    return result.machine.id === machineId ? c.json(payload, 201) : c.json(payload, 200)
+    if (result.machine.id !== machineId) return c.json(payload, 200)
+    const flush = countActivity(c.env, accountOf(c), 'activations', now)
+    if (flush) c.executionCtx.waitUntil(flush)
+    return c.json(payload, 201)
   })
   .openapi(deactivateRoute, async (c) => {
     const { key, fingerprint } = c.req.valid('json')
