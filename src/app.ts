@@ -54,7 +54,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   )
 
   app.get('/health', (c) => c.json({ status: 'ok' }))
-  app.get('/dashboard', (c) => c.redirect('/dashboard/', 301))
+  app.get('/dashboard/', (c) => c.redirect('/dashboard', 301))
   app.route('/dashboard', dashboardRoutes)
 
   // Authentication comes before routing: an unsigned request to an unknown /v1 path is a 401.

@@ -72,6 +72,8 @@ export function toApiError(err: unknown): ApiError {
     switch (err.status) {
       case 400:
         return new ApiError('api/invalid-json', 'The request body is not valid JSON.')
+      case 403:
+        return new ApiError('api/forbidden', 'This request was refused (it did not come from this site).')
       case 413:
         return new ApiError('api/body-too-large')
       case 415:
