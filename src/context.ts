@@ -29,6 +29,8 @@ export interface AppEnv {
     now: number
     replayStore: ReplayStore
     verified: VerifiedRequest
+    /** Resolves true once the replay store accepted the request (read-only routes run before that). */
+    replayAccepted: Promise<boolean>
     /** A dashboard request's signed-in person (set by the dashboard's session middleware). */
     session: DashboardSession
   }

@@ -113,6 +113,7 @@ export function authorize(scopes: readonly Scope[], options: AuthorizeOptions = 
     if (!scopes.includes(verified.credential.scope)) throw new ApiError('api/forbidden')
 
     const claim = claimSignature(c, verified.signature.hex)
+    c.set('replayAccepted', claim.accepted)
     if (!options.readOnly) {
       await claim.verdict()
       return next()
@@ -140,6 +141,7 @@ function claimSignature(c: Context<AppEnv>, signatureHex: string) {
       },
     )
   return {
+    accepted: outcome.then((error) => error === null),
     async verdict(): Promise<void> {
       const error = await outcome
       if (error) throw error

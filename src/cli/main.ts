@@ -20,6 +20,7 @@ Usage:
   keystack verify-file FILE --public-key K [--fingerprint F] (offline, no credentials)
   keystack request METHOD PATH [JSON]                       (any signed call)
 
+With --public-key K (or KEYSTACK_PUBLIC_KEY), every answer's signature is checked.
 Credentials: --url, --key-id, --secret, or KEYSTACK_URL, KEYSTACK_KEY_ID, KEYSTACK_SECRET; with
 none of them, in the project folder, the operator key from .dev.vars and http://127.0.0.1:8787.
 --json prints the API's JSON answer unchanged; otherwise a readable table.`
@@ -213,7 +214,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   try {
     if (positionals[0] === 'verify-file') return await verifyFile(positionals[1], flags, io)
     const call = plan(positionals, flags)
-    const client = new KeyStack({ ...credentials(flags, io), fetch: io.fetch })
+    // With the vendor's public key (flag or KEYSTACK_PUBLIC_KEY), every answer's signature is checked too.
+    const publicKey = (flags['public-key'] as string | undefined) ?? io.env.KEYSTACK_PUBLIC_KEY
+    const client = new KeyStack({ ...credentials(flags, io), fetch: io.fetch, ...(publicKey ? { publicKey } : {}) })
     const answer = await client.requestRaw(call.method, call.path, call.body)
     call.write?.(JSON.parse(answer.text))
     if (flags.json) io.out(answer.text)

@@ -45,6 +45,12 @@ export interface RawResponse {
 }
 
 const RETRYABLE_STATUS = new Set([429, 503])
+/**
+ * Errors the server gives before it has verified the request's signature, so unsigned by design
+ * (auth refusals, body too large, rate limits, the signing key missing). An unsigned answer with one
+ * of these statuses is only ever an error, never trusted as a result.
+ */
+const UNSIGNED_ERROR_STATUS = new Set([401, 413, 429, 503])
 /** Only a server clock this far from ours is worth correcting (the header has 1 s resolution). */
 const SKEW_TOLERANCE_MS = 2_000
 
@@ -71,7 +77,7 @@ export class KeyStack {
   /** Operator scope. */
   readonly accounts = {
     /** Creates an account and its first admin key (the secret is in this answer only). */
-    create: (input: { name: string }) => this.request<{ account: Account; key: NewApiKey }>('POST', '/v1/accounts', input),
+    create: (input: { name: string }) => this.request<{ account: Account; key: NewApiKey }>('POST', '/v1/accounts', input, { idempotent: false }),
     /** Admin scope: the caller's account, with the `public_key` to bake into your app. */
     get: () => this.request<{ account: Account & { public_key: string } }>('GET', '/v1/account').then((r) => r.account),
   }
@@ -79,14 +85,16 @@ export class KeyStack {
   /** Admin scope: rotation and the kill switch. */
   readonly keys = {
     create: (input: { scope: KeyScope; label?: string | null }) =>
-      this.request<{ key: NewApiKey }>('POST', '/v1/keys', input).then((r) => r.key),
+      this.request<{ key: NewApiKey }>('POST', '/v1/keys', input, { idempotent: false }).then((r) => r.key),
     list: () => this.request<{ data: ApiKey[] }>('GET', '/v1/keys').then((r) => r.data),
     /** Revokes a key: it fails with `api/key-revoked` everywhere within 10 seconds. */
     revoke: (id: string) => this.request<{ key: ApiKey }>('DELETE', `/v1/keys/${encodeURIComponent(id)}`).then((r) => r.key),
   }
 
   readonly licenses = {
-    create: (input: CreateLicenseInput = {}) => this.request<{ license: License }>('POST', '/v1/licenses', input).then((r) => r.license),
+    /** Without your own `key`, a lost answer is not retried (it could make a second license). */
+    create: (input: CreateLicenseInput = {}) =>
+      this.request<{ license: License }>('POST', '/v1/licenses', input, { idempotent: input.key !== undefined }).then((r) => r.license),
     list: (input: ListLicensesInput = {}) => {
       const query = new URLSearchParams()
       if (input.limit !== undefined) query.set('limit', String(input.limit))
@@ -123,12 +131,17 @@ export class KeyStack {
   }
 
   /** Any signed call; resolves with the parsed JSON answer, throws {@link KeyStackError} on an error answer. */
-  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-    return JSON.parse((await this.requestRaw(method, path, body)).text) as T
+  async request<T = unknown>(method: string, path: string, body?: unknown, options?: { idempotent?: boolean }): Promise<T> {
+    return JSON.parse((await this.requestRaw(method, path, body, options)).text) as T
   }
 
-  /** Any signed call; resolves with the answer as received (2xx), throws {@link KeyStackError} otherwise. */
-  async requestRaw(method: string, path: string, body?: unknown): Promise<RawResponse> {
+  /**
+   * Any signed call; resolves with the answer as received (2xx), throws {@link KeyStackError} otherwise.
+   * `idempotent: false` (creations) retries only answers that guarantee nothing was done (429, and
+   * 503 from the replay store), never a network error, which may hide a done deed.
+   */
+  async requestRaw(method: string, path: string, body?: unknown, options: { idempotent?: boolean } = {}): Promise<RawResponse> {
+    const idempotent = options.idempotent ?? true
     const url = this.options.baseUrl + path
     const text = body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body)
     const { retries = 3, baseDelayMs = 200, maxDelayMs = 5_000 } = this.options.retry ?? {}
@@ -136,10 +149,12 @@ export class KeyStack {
     for (let attempt = 0; ; attempt++) {
       let res: Response
       let requestSignatureHex: string
+      let bodyBytes: Uint8Array
       try {
         ;({ res, requestSignatureHex } = await this.send(method, url, text))
+        bodyBytes = new Uint8Array(await res.arrayBuffer())
       } catch (err) {
-        if (attempt < retries) {
+        if (attempt < retries && idempotent) {
           await this.sleep(backoff(attempt, baseDelayMs, maxDelayMs))
           continue
         }
@@ -147,12 +162,9 @@ export class KeyStack {
       }
       const skewBefore = this.clockOffsetMs
       this.learnClock(res)
-      const body = new Uint8Array(await res.arrayBuffer())
-      const answer: RawResponse = { status: res.status, headers: res.headers, text: new TextDecoder().decode(body) }
+      const answer: RawResponse = { status: res.status, headers: res.headers, text: new TextDecoder().decode(bodyBytes) }
       const error = res.ok ? null : toError(answer)
-      // The one unsigned answer a verified request can get: the server could not sign (retryable).
-      const unsignedByDesign = error?.code === 'api/signing-unavailable'
-      if (this.options.publicKey && !unsignedByDesign) await this.checkSignature(answer, body, requestSignatureHex)
+      if (this.options.publicKey) await this.checkSignature(answer, bodyBytes, requestSignatureHex)
       if (!error) return answer
       // A clock far off: learn the server's time and sign once more (not counted as a retry).
       if (error.code === 'api/timestamp-skew' && !skewRetried && this.clockOffsetMs !== skewBefore) {
@@ -160,7 +172,8 @@ export class KeyStack {
         attempt--
         continue
       }
-      if (RETRYABLE_STATUS.has(res.status) && attempt < retries) {
+      const safeToRetry = idempotent || res.status === 429 || error.code === 'api/replay-store-unavailable'
+      if (RETRYABLE_STATUS.has(res.status) && attempt < retries && safeToRetry) {
         await this.sleep(retryAfterMs(res.headers, maxDelayMs) ?? backoff(attempt, baseDelayMs, maxDelayMs))
         continue
       }
@@ -172,9 +185,26 @@ export class KeyStack {
   private async checkSignature(answer: RawResponse, body: Uint8Array, requestSignatureHex: string): Promise<void> {
     const signature = answer.headers.get('X-KeyStack-Response-Signature')
     const requestId = answer.headers.get('X-Request-Id')
-    if (!signature) throw new ResponseVerificationError({ status: answer.status, code: 'client/response-signature-missing', requestId })
+    if (!signature) {
+      if (answer.status >= 300 && UNSIGNED_ERROR_STATUS.has(answer.status)) return // an error either way; see UNSIGNED_ERROR_STATUS
+      throw new ResponseVerificationError({ status: answer.status, code: 'client/response-signature-missing', requestId })
+    }
     const ok = await verifyResponseSignature(this.options.publicKey!, { requestSignatureHex, status: answer.status, body, signature })
     if (!ok) throw new ResponseVerificationError({ status: answer.status, code: 'client/response-signature-invalid', requestId })
+  }
+
+  /** v1 binds only the timestamp and the body: the last timestamp used per body, so a v1 signature never repeats. */
+  private readonly v1LastTimestamp = new Map<string, number>()
+
+  private timestampFor(body: string | null): number {
+    let ts = Math.floor((this.now() + this.clockOffsetMs) / 1000)
+    if (this.options.scheme !== 'v1') return ts
+    const key = body ?? ''
+    const last = this.v1LastTimestamp.get(key)
+    if (last !== undefined && ts <= last) ts = last + 1 // within the 300 s window for any sane rate
+    if (this.v1LastTimestamp.size > 1000) this.v1LastTimestamp.clear()
+    this.v1LastTimestamp.set(key, ts)
+    return ts
   }
 
   /** Signs (afresh: new timestamp and nonce) and sends one attempt. */
@@ -186,7 +216,7 @@ export class KeyStack {
       keyId: this.options.keyId,
       secret: this.options.secret,
       scheme: this.options.scheme,
-      timestamp: Math.floor((this.now() + this.clockOffsetMs) / 1000),
+      timestamp: this.timestampFor(body),
     })
     if (body !== null) headers['Content-Type'] = 'application/json'
     const requestSignatureHex = headers['X-KeyStack-Signature'].slice(3).toLowerCase()

@@ -63,6 +63,8 @@ const requireSession = createMiddleware<DashboardEnv>(async function requireSess
   if (!claims) {
     const refresh = getCookie(c, REFRESH_COOKIE)
     const rotated = refresh ? await rotateRefreshToken(c.env.DB, refresh, now) : null
+    // Another tab of this browser refreshed a moment ago: ask again, with the cookies it got.
+    if (rotated && !rotated.ok && rotated.reason === 'raced' && c.req.method === 'GET') return c.redirect(c.req.url, 303)
     if (!rotated?.ok) {
       clearSessionCookies(c)
       return c.redirect('/dashboard/login', 303)

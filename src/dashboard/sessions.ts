@@ -100,44 +100,52 @@ export async function startSession(db: D1Database, who: { userId: string; accoun
 
 export type RotateResult =
   | { ok: true; refreshToken: string; userId: string; accountId: string; familyId: string }
-  | { ok: false; reason: 'unknown' | 'expired' | 'revoked' | 'reused' }
+  | { ok: false; reason: 'unknown' | 'expired' | 'revoked' | 'reused' | 'raced' }
 
 /**
- * Uses a refresh token: marks it rotated and issues its successor in one batch. The mark is a
- * conditional UPDATE, so of two uses of the same token only one can win. A token already rotated
- * is a stolen copy (or a race lost to its own replacement): its whole family is revoked.
+ * Two uses of one token this close together are a race between tabs of the same browser (both sent
+ * the cookie before either got its successor), not a theft: the loser is refused without revoking.
+ */
+export const REFRESH_RACE_GRACE_MS = 10_000
+
+/**
+ * Uses a refresh token: marks it rotated and stores its successor in one D1 batch (one
+ * transaction). The mark is a conditional UPDATE, so of two uses of the same token only one wins.
+ * A token rotated earlier (beyond the race grace) is a stolen copy: its whole family is revoked.
  */
 export async function rotateRefreshToken(db: D1Database, token: string, nowMs: number): Promise<RotateResult> {
   const hash = await hashRefreshToken(token)
-  const claimed = await db
-    .prepare(
-      `UPDATE refresh_tokens SET rotated_at = ?2
-       WHERE token_hash = ?1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > ?2
-         AND created_at > COALESCE((SELECT sessions_revoked_at FROM accounts WHERE id = refresh_tokens.account_id), -1)
-       RETURNING token_hash, family_id, user_id, account_id, created_at, expires_at, rotated_at, revoked_at`,
-    )
-    .bind(hash, nowMs)
-    .first<RefreshRow>()
-  if (claimed) {
-    const next = await newRefreshToken()
-    await insertRefreshToken(db, {
-      token_hash: next.hash,
-      family_id: claimed.family_id,
-      user_id: claimed.user_id,
-      account_id: claimed.account_id,
-      created_at: nowMs,
-      expires_at: claimed.expires_at, // the log-in's lifetime does not grow by refreshing
-    }).run()
-    return { ok: true, refreshToken: next.token, userId: claimed.user_id, accountId: claimed.account_id, familyId: claimed.family_id }
-  }
-  const row = await db.prepare('SELECT * FROM refresh_tokens WHERE token_hash = ?1').bind(hash).first<RefreshRow>()
-  if (!row) return { ok: false, reason: 'unknown' }
-  if (row.rotated_at !== null && row.revoked_at === null) {
-    await revokeFamily(db, row.family_id, nowMs)
+  const next = await newRefreshToken()
+  const [claimed] = await db.batch<RefreshRow>([
+    db
+      .prepare(
+        `UPDATE refresh_tokens SET rotated_at = ?2
+         WHERE token_hash = ?1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > ?2
+           AND created_at > COALESCE((SELECT sessions_revoked_at FROM accounts WHERE id = refresh_tokens.account_id), -1)
+         RETURNING token_hash, family_id, user_id, account_id, created_at, expires_at, rotated_at, revoked_at`,
+      )
+      .bind(hash, nowMs),
+    // The successor exists only if the mark above happened (same family, same end of the log-in).
+    db
+      .prepare(
+        `INSERT INTO refresh_tokens (token_hash, family_id, user_id, account_id, created_at, expires_at)
+         SELECT ?3, family_id, user_id, account_id, ?2, expires_at FROM refresh_tokens
+         WHERE token_hash = ?1 AND rotated_at = ?2 AND revoked_at IS NULL`,
+      )
+      .bind(hash, nowMs, next.hash),
+  ])
+  const row = claimed.results[0]
+  if (row) return { ok: true, refreshToken: next.token, userId: row.user_id, accountId: row.account_id, familyId: row.family_id }
+
+  const existing = await db.prepare('SELECT * FROM refresh_tokens WHERE token_hash = ?1').bind(hash).first<RefreshRow>()
+  if (!existing) return { ok: false, reason: 'unknown' }
+  if (existing.revoked_at !== null) return { ok: false, reason: 'revoked' }
+  if (existing.rotated_at !== null) {
+    if (nowMs - existing.rotated_at < REFRESH_RACE_GRACE_MS) return { ok: false, reason: 'raced' }
+    await revokeFamily(db, existing.family_id, nowMs)
     return { ok: false, reason: 'reused' }
   }
-  if (row.revoked_at !== null) return { ok: false, reason: 'revoked' }
-  if (row.expires_at <= nowMs) return { ok: false, reason: 'expired' }
+  if (existing.expires_at <= nowMs) return { ok: false, reason: 'expired' }
   return { ok: false, reason: 'revoked' } // made before "log everyone out"
 }
 

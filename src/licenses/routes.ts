@@ -174,8 +174,11 @@ export const licenseRoutes = newRouter()
     const req = c.req.valid('json')
     const found = await q.findLicenseByKey(c.env.DB, accountOf(c), req.key, req.fingerprint ?? null)
     const code = validationCode(found, req, c.get('now'))
-    const flush = countActivity(c.env, accountOf(c), 'validations', c.get('now'))
-    if (flush) c.executionCtx.waitUntil(flush)
+    // Counted once the replay store accepted the request: this route runs before its verdict.
+    const accountId = accountOf(c)
+    c.executionCtx.waitUntil(
+      c.get('replayAccepted').then((accepted) => (accepted ? countActivity(c.env, accountId, 'validations', c.get('now')) : null) ?? undefined),
+    )
     return c.json(
       {
         valid: code === 'VALID',

@@ -1,7 +1,11 @@
 import { DurableObject } from 'cloudflare:workers'
 
-/** How long an accepted signature is remembered. Covers the ±300 s skew window twice over. */
-export const REPLAY_WINDOW_MS = 10 * 60 * 1000
+/**
+ * How long an accepted signature is remembered: the contract's 10 minutes plus one. A timestamp is
+ * acceptable while |now - ts| <= 300 s counted in whole seconds, that is for just under 602 s; 11
+ * minutes cover that with room for clocks that differ a little between machines.
+ */
+export const REPLAY_WINDOW_MS = 11 * 60 * 1000
 /** Slack before a cleanup alarm, so a busy shard is swept in batches, not once per request. */
 const SWEEP_SLACK_MS = 60 * 1000
 

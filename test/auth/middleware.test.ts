@@ -108,9 +108,13 @@ describe('clock skew', () => {
 })
 
 describe('the seed snippet and v1', () => {
-  it('accepts a bare-hex v1 signature over `${ts}.${body}`', async () => {
-    const res = await api(acme.admin, 'POST', '/v1/keys', { scope: 'client', label: 'v1' }, { scheme: 'v1' })
+  it('accepts a bare-hex v1 signature over `${ts}.${body}` (and the v1= form)', async () => {
+    const signed = await signedRequest(acme.admin, 'POST', '/v1/keys', { scope: 'client', label: 'v1 bare' }, { scheme: 'v1' })
+    const bare = signed.headers.get('X-KeyStack-Signature')!.replace(/^v1=/, '')
+    expect(bare).toMatch(/^[0-9a-f]{64}$/)
+    const res = await send(await withHeaders((h) => h.set('X-KeyStack-Signature', bare), signed))
     expect(res.status).toBe(201)
+    expect((await api(acme.admin, 'POST', '/v1/keys', { scope: 'client', label: 'v1 prefixed' }, { scheme: 'v1' })).status).toBe(201)
   })
 })
 

@@ -144,3 +144,32 @@ describe('retries', () => {
     await expect(ks.keys.list()).rejects.toMatchObject({ status: 0, code: 'client/network-error' })
   })
 })
+
+describe('v1 signing in the client', () => {
+  it('never sends the same v1 signature twice, even for identical calls in one second', async () => {
+    const seen: string[] = []
+    const fetchFn: typeof fetch = async (_input, init) => {
+      seen.push(new Headers(init?.headers).get('X-KeyStack-Signature')!)
+      return new Response('{"data":[]}', { status: 200 })
+    }
+    const ks = new KeyStack({ baseUrl: BASE, keyId: 'key_a', secret: 'kss_a', scheme: 'v1', fetch: fetchFn, now: () => 1_800_000_000_000 })
+    await ks.keys.list()
+    await ks.keys.list()
+    await ks.keys.list()
+    expect(new Set(seen).size).toBe(3)
+  })
+
+  it('does not retry a creation after a network error (the first attempt may have been done)', async () => {
+    let calls = 0
+    const flaky: typeof fetch = async () => {
+      calls++
+      throw new TypeError('connection reset after sending')
+    }
+    const ks = new KeyStack({ baseUrl: BASE, keyId: 'key_a', secret: 'kss_a', fetch: flaky, sleep: noSleep })
+    await expect(ks.licenses.create({ name: 'x' })).rejects.toMatchObject({ code: 'client/network-error' })
+    expect(calls).toBe(1)
+    calls = 0
+    await expect(ks.licenses.validate({ key: 'K' })).rejects.toMatchObject({ code: 'client/network-error' })
+    expect(calls).toBe(4)
+  })
+})

@@ -72,3 +72,21 @@ describe('the SDK with the vendor public key', () => {
     expect(calls).toBe(2)
   })
 })
+
+describe('unsigned errors from before verification', () => {
+  it('still correct the clock and surface api/key-revoked with the public key set', async () => {
+    const { createApp } = await import('../../src/app')
+    const { env } = await import('cloudflare:workers')
+    const { createExecutionContext, waitOnExecutionContext } = await import('cloudflare:test')
+    const app = createApp({ clock: () => Date.now() + 10 * 60 * 1000 }) // the server is 10 minutes ahead
+    const skewed: typeof fetch = async (input, init) => {
+      const ctx = createExecutionContext()
+      const res = await app.fetch(new Request(input, init), env, ctx)
+      await waitOnExecutionContext(ctx)
+      return res
+    }
+    expect(await sdk(skewed).licenses.validate({ key: licenseKey })).toMatchObject({ valid: true })
+    const unknownKey = new KeyStack({ baseUrl: BASE, keyId: 'key_01JH8Z5Q1V0M6T4W9R3C2N7B5X', secret: 'kss_x', publicKey, fetch: worker })
+    await expect(unknownKey.licenses.validate({ key: licenseKey })).rejects.toMatchObject({ status: 401, code: 'api/key-unknown' })
+  })
+})
