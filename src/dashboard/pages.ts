@@ -25,7 +25,7 @@ export function layout(opts: LayoutOptions, body: Html): Html {
     html`<a href="${href}"${opts.current === name ? raw(' aria-current="page"') : ''}>${label}</a>`
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${opts.title} · KeyStack</title><link rel="stylesheet" href="/dashboard/static/app.css">
+<title>${opts.title} · KeyStack</title><link rel="icon" href="/dashboard/static/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/dashboard/static/app.css">
 <script src="/dashboard/static/app.js" defer></script></head>
 <body>
 <header><a class="brand" href="/dashboard">KeyStack</a>
@@ -202,4 +202,11 @@ export const SCRIPT = `document.addEventListener('click', function (event) {
 
 export function notFound(what: string): Html {
   return html`<h1>No such ${what}</h1><p>It does not exist in this account. <a href="/dashboard">Back to the dashboard</a></p>`
+}
+
+export const FAVICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#17202a"/><path d="M5 4v8M5 8l5-4M5 8l5 4" stroke="#fff" stroke-width="2" fill="none"/></svg>'
+
+/** Shown when another tab refreshed the session a moment ago: reload with its cookies. */
+export function reloading(): Html {
+  return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="1"><title>Reloading · KeyStack</title></head><body><p>Reloading…</p></body></html>`
 }

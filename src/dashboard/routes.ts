@@ -63,8 +63,9 @@ const requireSession = createMiddleware<DashboardEnv>(async function requireSess
   if (!claims) {
     const refresh = getCookie(c, REFRESH_COOKIE)
     const rotated = refresh ? await rotateRefreshToken(c.env.DB, refresh, now) : null
-    // Another tab of this browser refreshed a moment ago: ask again, with the cookies it got.
-    if (rotated && !rotated.ok && rotated.reason === 'raced' && c.req.method === 'GET') return c.redirect(c.req.url, 303)
+    // Another tab of this browser refreshed a moment ago: load again in a second, with the cookies
+    // that tab got (no script: a meta refresh). A thief's copy gets this too, until the grace ends.
+    if (rotated && !rotated.ok && rotated.reason === 'raced' && c.req.method === 'GET') return c.html(pages.reloading())
     if (!rotated?.ok) {
       clearSessionCookies(c)
       return c.redirect('/dashboard/login', 303)
@@ -155,6 +156,7 @@ dashboardRoutes.use(
 )
 
 dashboardRoutes.get('/static/app.css', (c) => c.body(pages.STYLES, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }))
+dashboardRoutes.get('/static/favicon.svg', (c) => c.body(pages.FAVICON, 200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'public, max-age=86400' }))
 dashboardRoutes.get('/static/app.js', (c) => c.body(pages.SCRIPT, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }))
 
 dashboardRoutes.get('/signup', (c) => c.html(pages.layout({ title: 'Sign up' }, pages.authPage('signup', {}))))

@@ -106,7 +106,7 @@ export type RotateResult =
  * Two uses of one token this close together are a race between tabs of the same browser (both sent
  * the cookie before either got its successor), not a theft: the loser is refused without revoking.
  */
-export const REFRESH_RACE_GRACE_MS = 10_000
+export const REFRESH_RACE_GRACE_MS = 2_000
 
 /**
  * Uses a refresh token: marks it rotated and stores its successor in one D1 batch (one
