@@ -26,7 +26,7 @@ export default defineConfig(async () => {
     ],
     test: {
       include: ['test/**/*.test.ts'],
-      exclude: ['test/e2e/**'],
+      exclude: ['test/e2e/**', 'test/browser/**'],
       setupFiles: ['./test/apply-migrations.ts'],
     },
   }
