@@ -1,3 +1,4 @@
+import type { CreateLicenseInput } from '../client/types.ts'
 import { ApiError } from '../errors'
 import { newLicenseId } from '../ids'
 import { generateLicenseKey } from './license-key'
@@ -5,14 +6,8 @@ import * as q from './queries'
 
 // License operations shared by the API and the dashboard.
 
-export interface LicenseInput {
-  key?: string
-  name?: string | null
-  expires_at?: string | null
-  max_machines?: number | null
-  entitlements?: string[]
-  metadata?: Record<string, unknown>
-}
+/** The fields of a license a vendor sets: the contract's request shape, as the SDK declares it. */
+export type LicenseInput = CreateLicenseInput
 
 const ms = (rfc3339: string | null | undefined) => (rfc3339 === undefined ? undefined : rfc3339 === null ? null : Date.parse(rfc3339))
 
