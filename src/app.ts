@@ -1,4 +1,5 @@
 import { bodyLimit } from 'hono/body-limit'
+import { MAX_BODY_BYTES } from './limits'
 import { requestId } from 'hono/request-id'
 import { secureHeaders } from 'hono/secure-headers'
 import { docsPage } from './docs/page'
@@ -15,8 +16,7 @@ import { SIGNED } from './openapi'
 import { ShardedReplayStore, replayOptionsFromEnv, type ReplayStore } from './replay/client'
 import { newRouter } from './router'
 
-/** Request bodies above this are refused with 413 before they are read whole. */
-export const MAX_BODY_BYTES = 64 * 1024
+export { MAX_BODY_BYTES }
 
 /** What the app takes from outside; tests swap in a fixed clock or a failing replay store. */
 export interface AppDeps {

@@ -12,8 +12,16 @@ export interface AccountWithPublicKey extends AccountRow {
   public_key: string
 }
 
-/** Creates an account, its Ed25519 key pair and its first admin key in one D1 batch (one transaction). */
-export async function createAccount(env: Env, name: string, nowMs: number): Promise<{ account: AccountWithPublicKey; key: NewKey }> {
+/**
+ * Creates an account, its Ed25519 key pair and its first admin key in one D1 batch (one
+ * transaction); `alongside` adds statements to the same transaction (the dashboard's owner).
+ */
+export async function createAccount(
+  env: Env,
+  name: string,
+  nowMs: number,
+  alongside: (accountId: string) => D1PreparedStatement[] = () => [],
+): Promise<{ account: AccountWithPublicKey; key: NewKey }> {
   const id = newAccountId(nowMs)
   const signing = await generateSigningKey(env.KEYSTACK_MASTER_KEY, id)
   const account: AccountWithPublicKey = { id, name, created_at: nowMs, public_key: signing.publicKey }
@@ -23,6 +31,7 @@ export async function createAccount(env: Env, name: string, nowMs: number): Prom
       account.id, account.name, account.created_at, signing.publicKey, signing.sealedPrivateKey,
     ),
     insertKeyStatement(env.DB, key.row, sealed),
+    ...alongside(account.id),
   ])
   return { account, key }
 }

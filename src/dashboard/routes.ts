@@ -5,21 +5,23 @@ import { createMiddleware } from 'hono/factory'
 import { secureHeaders } from 'hono/secure-headers'
 import { activityOfAccount } from '../activity'
 import { createAccount, getAccount } from '../accounts/queries'
+import { MAX_BODY_BYTES } from '../limits'
+import { bodyLimit } from 'hono/body-limit'
 import { accountPublicKey } from '../accounts/signing-key'
 import type { AppEnv } from '../context'
 import { ApiError, ERROR_CODES, type ErrorCode } from '../errors'
 import { ulid } from '../ids'
 import { getKey, listKeys } from '../keys/queries'
 import { createKeyForAccount, revokeKeyOfAccount } from '../keys/service'
-import { IMPORTED_LICENSE_KEY } from '../licenses/license-key'
+import { CreateLicenseBody, UpdateLicenseBody } from '../licenses/schemas'
 import * as q from '../licenses/queries'
 import { changeLicenseStatus, createLicenseForAccount, updateLicenseOfAccount, type LicenseInput } from '../licenses/service'
 import { decodeCursor, encodeCursor } from '../pagination'
 import * as pages from './pages'
 import { decoyHash, hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords'
 import {
-  ACCESS_TOKEN_TTL_S, issueAccessToken, logOutEveryone, readAccessToken, REFRESH_TOKEN_TTL_S, revokeFamily,
-  rotateRefreshToken, sessionsRevokedAt, startSession, forgetSessionsRevokedAt, type JwtSecrets,
+  ACCESS_TOKEN_TTL_S, deleteExpiredRefreshTokens, forgetSessionState, issueAccessToken, logOutEveryone, readAccessToken,
+  REFRESH_TOKEN_TTL_S, revokeFamily, rotateRefreshToken, sessionEnded, sessionState, startSession, type JwtSecrets,
 } from './sessions'
 
 type DashboardEnv = AppEnv
@@ -48,53 +50,58 @@ async function emailOf(db: D1Database, userId: string): Promise<string> {
 }
 
 /**
- * A valid access token, or else a refresh (rotating the refresh token), or else the log-in page.
- * An access token issued before the account's "log everyone out" is refused (its time is cached
- * per isolate for at most 30 s, within the 60 s the issue allows).
+ * A valid access token of a live session, or else a refresh (rotating the refresh token), or else
+ * the log-in page. A session is dead when its log-in was ended (log-out, a detected theft) or the
+ * account's "log everyone out" came at or after the token's issue; an isolate rereads that at most
+ * every 30 s (within the 60 s the issue allows), and at once after a log-out it made itself.
  */
 const requireSession = createMiddleware<DashboardEnv>(async function requireSession(c, next) {
   const now = c.get('now')
   const token = getCookie(c, ACCESS_COOKIE)
-  let claims = token ? await readAccessToken(token, secrets(c.env), nowS(c), null) : null
-  if (claims) {
-    const revokedAt = await sessionsRevokedAt(c.env.DB, claims.acc, now)
-    if (revokedAt !== null && claims.iat <= Math.floor(revokedAt / 1000)) claims = null
-  }
+  let claims = token ? await readAccessToken(token, secrets(c.env), nowS(c)) : null
+  if (claims && sessionEnded(claims, await sessionState(c.env.DB, claims.acc, claims.fam, now))) claims = null
   if (!claims) {
     const refresh = getCookie(c, REFRESH_COOKIE)
     const rotated = refresh ? await rotateRefreshToken(c.env.DB, refresh, now) : null
-    // Another tab of this browser refreshed a moment ago: load again in a second, with the cookies
-    // that tab got (no script: a meta refresh). A thief's copy gets this too, until the grace ends.
-    if (rotated && !rotated.ok && rotated.reason === 'raced' && c.req.method === 'GET') return c.html(pages.reloading())
+    if (rotated && !rotated.ok && rotated.reason === 'raced') {
+      // Another tab of this browser refreshed a moment ago and holds the new cookies: keep them
+      // (no clearing), and come back in a second (no script: a meta refresh; a POST goes home).
+      return c.req.method === 'GET' ? c.html(pages.reloading()) : c.redirect('/dashboard', 303)
+    }
     if (!rotated?.ok) {
       clearSessionCookies(c)
       return c.redirect('/dashboard/login', 303)
     }
     const access = await issueAccessToken(c.env.KEYSTACK_JWT_SECRET, rotated, nowS(c))
     setSessionCookies(c, access, rotated.refreshToken)
-    claims = (await readAccessToken(access, secrets(c.env), nowS(c), null))!
+    claims = (await readAccessToken(access, secrets(c.env), nowS(c)))!
   }
   c.set('session', { ...claims, email: await emailOf(c.env.DB, claims.sub) })
   await next()
 })
 
 async function signIn(c: Context<AppEnv>, who: { userId: string; accountId: string }) {
+  await deleteExpiredRefreshTokens(c.env.DB, who.userId, c.get('now'))
   const { refreshToken, familyId } = await startSession(c.env.DB, who, c.get('now'))
   const access = await issueAccessToken(c.env.KEYSTACK_JWT_SECRET, { ...who, familyId }, nowS(c))
   setSessionCookies(c, access, refreshToken)
 }
 
-/** Form fields as strings (a missing field is ''). */
-async function form(c: Context<AppEnv>): Promise<Record<string, string>> {
+/** A form's fields as strings: a missing field (or a file) reads as ''. */
+type Form = (name: string) => string
+async function form(c: Context<AppEnv>): Promise<Form> {
   const body = await c.req.parseBody()
-  return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, typeof v === 'string' ? v : '']))
+  return (name) => {
+    const value = Object.hasOwn(body, name) ? body[name] : ''
+    return typeof value === 'string' ? value : ''
+  }
 }
 
 const flashFrom = (c: Context<AppEnv>): pages.LayoutOptions['flash'] => {
   const error = c.req.query('error')
-  if (error && error in ERROR_CODES) return { kind: 'error', text: ERROR_CODES[error as ErrorCode][1] }
+  if (error && Object.hasOwn(ERROR_CODES, error)) return { kind: 'error', text: ERROR_CODES[error as ErrorCode][1] }
   const done = c.req.query('done')
-  return done && DONE[done] ? { kind: 'ok', text: DONE[done] } : undefined
+  return done && Object.hasOwn(DONE, done) ? { kind: 'ok', text: DONE[done] } : undefined
 }
 const DONE: Record<string, string> = {
   created: 'License created.', saved: 'Changes saved.', suspend: 'License suspended.', reinstate: 'License reinstated.',
@@ -105,32 +112,39 @@ function render(c: DashboardContext, title: string, current: pages.LayoutOptions
   return c.html(pages.layout({ title, current, signedIn: { email: c.get('session').email }, flash: flashFrom(c) }, body), status)
 }
 
-/** The license fields of a form, checked like the API checks them; throws a readable message. */
-function licenseInput(f: Record<string, string>, withKey: boolean): LicenseInput {
-  const input: LicenseInput = {
-    name: f.name.trim() || null,
-    expires_at: f.expires_at ? new Date(`${f.expires_at}T00:00:00Z`).toISOString() : null,
-    max_machines: f.max_machines ? Number(f.max_machines) : null,
-    entitlements: f.entitlements.split(',').map((e) => e.trim()).filter(Boolean),
-    metadata: {},
-  }
-  if (withKey && f.key.trim()) input.key = f.key.trim()
-  if (input.key !== undefined && !IMPORTED_LICENSE_KEY.test(input.key)) throw new FormError('The key must be 4 to 128 printable characters without spaces.')
-  if (input.max_machines !== null && !(Number.isInteger(input.max_machines) && input.max_machines! >= 1)) throw new FormError('The machine limit must be a whole number of at least 1, or empty.')
-  if (input.expires_at !== null && Number.isNaN(Date.parse(input.expires_at!))) throw new FormError('The expiry date is not a date.')
-  if (input.entitlements!.some((e) => !/^[A-Za-z0-9_.:-]{1,64}$/.test(e))) throw new FormError('Entitlements are 1 to 64 of A-Z, a-z, 0-9, _ . : - each.')
-  if (f.metadata.trim()) {
-    let metadata: unknown
+/**
+ * The license fields of a form, checked by the API's own schema (one set of rules); a refusal
+ * becomes a readable message.
+ */
+function licenseInput(f: Form, withKey: boolean): LicenseInput {
+  const expires = f('expires_at').trim()
+  const expiresAt = expires ? new Date(`${expires}T00:00:00Z`) : null
+  if (expiresAt && Number.isNaN(expiresAt.getTime())) throw new FormError('The expiry date is not a date.')
+  let metadata: unknown = {}
+  if (f('metadata').trim()) {
     try {
-      metadata = JSON.parse(f.metadata)
+      metadata = JSON.parse(f('metadata'))
     } catch {
       throw new FormError('Metadata must be JSON.')
     }
-    if (!metadata || typeof metadata !== 'object' || Array.isArray(metadata)) throw new FormError('Metadata must be a JSON object.')
-    if (new TextEncoder().encode(JSON.stringify(metadata)).length > 4096) throw new FormError('Metadata is larger than 4 KiB.')
-    input.metadata = metadata as Record<string, unknown>
   }
-  return input
+  const candidate = {
+    ...(withKey && f('key').trim() ? { key: f('key').trim() } : {}),
+    name: f('name').trim() || null,
+    expires_at: expiresAt ? expiresAt.toISOString() : null,
+    max_machines: f('max_machines').trim() ? Number(f('max_machines')) : null,
+    entitlements: f('entitlements').split(',').map((e) => e.trim()).filter(Boolean),
+    metadata,
+  }
+  const checked = (withKey ? CreateLicenseBody : UpdateLicenseBody).safeParse(candidate)
+  if (!checked.success) {
+    const issue = checked.error.issues[0]
+    throw new FormError(`${FIELD_NAMES[String(issue.path[0])] ?? 'A field'}: ${issue.message}`)
+  }
+  return checked.data
+}
+const FIELD_NAMES: Record<string, string> = {
+  key: 'Key', name: 'Name', expires_at: 'Expiry', max_machines: 'Machine limit', entitlements: 'Entitlements', metadata: 'Metadata',
 }
 class FormError extends Error {}
 
@@ -151,8 +165,21 @@ dashboardRoutes.use(
       objectSrc: ["'none'"],
     },
   }),
-  // Every state-changing request must come from our own pages (SameSite cookies plus this Origin check).
+  // Every state-changing request must come from our own pages: SameSite=Strict cookies, hono's
+  // csrf check for forms, and for every other non-GET request the same Origin (or Sec-Fetch-Site).
   csrf(),
+  createMiddleware<DashboardEnv>(async function sameOriginOnly(c, next) {
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && !fromThisSite(c)) {
+      throw new ApiError('api/forbidden', 'This request was refused (it did not come from this site).')
+    }
+    await next()
+  }),
+  bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new ApiError('api/body-too-large') } }),
+  createMiddleware<DashboardEnv>(async function noStore(c, next) {
+    await next()
+    // Pages show secrets (a new key) and account data: never from a cache.
+    if (!c.req.path.startsWith('/dashboard/static/')) c.header('Cache-Control', 'no-store')
+  }),
 )
 
 dashboardRoutes.get('/static/app.css', (c) => c.body(pages.STYLES, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }))
@@ -162,43 +189,76 @@ dashboardRoutes.get('/static/app.js', (c) => c.body(pages.SCRIPT, 200, { 'Conten
 dashboardRoutes.get('/signup', (c) => c.html(pages.layout({ title: 'Sign up' }, pages.authPage('signup', {}))))
 dashboardRoutes.post('/signup', async (c) => {
   const f = await form(c)
-  const email = f.email.trim().toLowerCase()
-  const again = (text: string) => c.html(pages.layout({ title: 'Sign up', flash: { kind: 'error', text } }, pages.authPage('signup', { email, account: f.account })), 400)
-  if (!f.account.trim() || f.account.length > 200) return again('Give your company or product a name (up to 200 characters).')
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return again('That email address does not look right.')
-  if (f.password.length < MIN_PASSWORD_LENGTH) return again(`Choose a password of at least ${MIN_PASSWORD_LENGTH} characters.`)
+  const email = f('email').trim().toLowerCase()
+  const account = f('account').trim()
+  const again = (text: string, status: 400 | 429 = 400) =>
+    c.html(pages.layout({ title: 'Sign up', flash: { kind: 'error', text } }, pages.authPage('signup', { email, account })), status)
+  if (!(await withinLoginLimits(c, email))) return again('Too many attempts. Wait a minute and try again.', 429)
+  if (!account || account.length > 200) return again('Give your company or product a name (up to 200 characters).')
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254) return again('That email address does not look right.')
+  if (f('password').length < MIN_PASSWORD_LENGTH) return again(`Choose a password of at least ${MIN_PASSWORD_LENGTH} characters.`)
   const taken = await c.env.DB.prepare('SELECT 1 FROM users WHERE email = ?1').bind(email).first()
   if (taken) return again('An account with this email exists. Log in instead.')
   const now = c.get('now')
-  const { account, key } = await createAccount(c.env, f.account.trim(), now)
   const userId = `usr_${ulid(now)}`
-  await c.env.DB.prepare('INSERT INTO users (id, account_id, email, password_hash, created_at) VALUES (?, ?, ?, ?, ?)')
-    .bind(userId, account.id, email, await hashPassword(f.password), now)
-    .run()
-  await signIn(c, { userId, accountId: account.id })
+  const passwordHash = await hashPassword(f('password'))
+  let created
+  try {
+    // The account, its key pair, its first admin key and its owner: one transaction.
+    created = await createAccount(c.env, account, now, (accountId) => [
+      c.env.DB.prepare('INSERT INTO users (id, account_id, email, password_hash, created_at) VALUES (?, ?, ?, ?, ?)').bind(userId, accountId, email, passwordHash, now),
+    ])
+  } catch (err) {
+    if (err instanceof Error && /UNIQUE/i.test(err.message)) return again('An account with this email exists. Log in instead.')
+    throw err
+  }
+  await signIn(c, { userId, accountId: created.account.id })
   return c.html(
     pages.layout(
       { title: 'Welcome', signedIn: { email } },
-      pages.secretShown('Welcome to KeyStack', 'Your account is ready, with its first admin key for your backend.', key.row.id, key.secret, '/dashboard'),
+      pages.secretShown('Welcome to KeyStack', 'Your account is ready, with its first admin key for your backend.', created.key.row.id, created.key.secret, '/dashboard'),
     ),
   )
 })
 
-dashboardRoutes.get('/login', (c) => c.html(pages.layout({ title: 'Log in' }, pages.authPage('login', {}))))
-dashboardRoutes.post('/login', async (c) => {
-  const f = await form(c)
-  const email = f.email.trim().toLowerCase()
+/**
+ * A browser's own word that the request comes from this site: `Sec-Fetch-Site: same-origin` (a page
+ * cannot set it), or an Origin naming this host (behind a local proxy the request URL's host may
+ * differ from the one the browser used, so the Host header counts too).
+ */
+function fromThisSite(c: Context<AppEnv>): boolean {
+  if (c.req.header('Sec-Fetch-Site') === 'same-origin') return true
+  const origin = c.req.header('Origin')
+  if (!origin) return false
+  let host: string
+  try {
+    host = new URL(origin).host
+  } catch {
+    return false
+  }
+  return host === new URL(c.req.url).host || host === c.req.header('Host')
+}
+
+/** Log-in and sign-up attempts: 10 a minute per email and per client address. */
+async function withinLoginLimits(c: Context<AppEnv>, email: string): Promise<boolean> {
   const address = c.req.header('CF-Connecting-IP') ?? 'local'
   const [byEmail, byAddress] = await Promise.all([
     c.env.LOGIN_LIMITER.limit({ key: `email:${email}` }),
     c.env.LOGIN_LIMITER.limit({ key: `ip:${address}` }),
   ])
-  if (!byEmail.success || !byAddress.success) {
+  return byEmail.success && byAddress.success
+}
+
+dashboardRoutes.get('/login', (c) => c.html(pages.layout({ title: 'Log in' }, pages.authPage('login', {}))))
+dashboardRoutes.post('/login', async (c) => {
+  const f = await form(c)
+  const email = f('email').trim().toLowerCase()
+  if (!(await withinLoginLimits(c, email))) {
     return c.html(pages.layout({ title: 'Log in', flash: { kind: 'error', text: 'Too many attempts. Wait a minute and try again.' } }, pages.authPage('login', { email })), 429)
   }
   const user = await c.env.DB.prepare('SELECT id, account_id, password_hash FROM users WHERE email = ?1').bind(email).first<{ id: string; account_id: string; password_hash: string }>()
   // An unknown email costs the same work and gets the same answer as a wrong password.
-  const ok = await verifyPassword(f.password, user?.password_hash ?? (await decoyHash()))
+  const ok = await verifyPassword(f('password'), user?.password_hash ?? (await decoyHash()))
   if (!user || !ok) {
     return c.html(pages.layout({ title: 'Log in', flash: { kind: 'error', text: 'Wrong email or password.' } }, pages.authPage('login', { email })), 401)
   }
@@ -210,6 +270,7 @@ dashboardRoutes.use('*', requireSession)
 
 dashboardRoutes.post('/logout', async (c) => {
   await revokeFamily(c.env.DB, c.get('session').fam, c.get('now'))
+  forgetSessionState(c.get('session').acc)
   clearSessionCookies(c)
   return c.redirect('/dashboard/login', 303)
 })
@@ -217,7 +278,7 @@ dashboardRoutes.post('/logout', async (c) => {
 dashboardRoutes.post('/logout-everyone', async (c) => {
   const accountId = c.get('session').acc
   await logOutEveryone(c.env.DB, accountId, c.get('now'))
-  forgetSessionsRevokedAt(accountId)
+  forgetSessionState(accountId)
   clearSessionCookies(c)
   return c.redirect('/dashboard/login', 303)
 })
@@ -305,15 +366,15 @@ dashboardRoutes.post('/machines/:id/delete', async (c) => {
   const f = await form(c)
   const machine = await q.deleteMachine(c.env.DB, c.get('session').acc, c.req.param('id'))
   if (!machine) return notFoundPage(c, 'machine')
-  const back = /^lic_[0-9A-Z]{26}$/.test(f.license) ? f.license : machine.license_id
+  const back = /^lic_[0-9A-Z]{26}$/.test(f('license')) ? f('license') : machine.license_id
   return c.redirect(`/dashboard/licenses/${back}?done=removed`, 303)
 })
 
 dashboardRoutes.get('/keys', async (c) => render(c, 'Keys', 'keys', pages.keyList(await listKeys(c.env.DB, c.get('session').acc))))
 dashboardRoutes.post('/keys', async (c) => {
   const f = await form(c)
-  const scope = f.scope === 'admin' ? 'admin' : 'client'
-  const key = await createKeyForAccount(c.env, c.get('session').acc, scope, f.label.trim().slice(0, 200) || null, c.get('now'))
+  const scope = f('scope') === 'admin' ? 'admin' : 'client'
+  const key = await createKeyForAccount(c.env, c.get('session').acc, scope, f('label').trim().slice(0, 200) || null, c.get('now'))
   return render(c, 'New key', 'keys', pages.secretShown(`New ${scope} key`, scope === 'client' ? 'Ship this key inside your app.' : 'Keep this key on your servers.', key.row.id, key.secret, '/dashboard/keys'))
 })
 dashboardRoutes.get('/keys/:id/revoke', async (c) => {

@@ -40,10 +40,11 @@ export function issueAccessToken(secret: string, who: { userId: string; accountI
 }
 
 /**
- * The claims of a valid access token, or null: a bad signature (under both secrets), an expired or
- * future token, or one issued before the account's "log everyone out" (`revokedBeforeS`).
+ * The claims of a well-signed, current access token, or null: a bad signature (under both
+ * secrets), an expired or future token, or an over-long lifetime. Whether its session was ended
+ * since is {@link sessionEnded}'s question.
  */
-export async function readAccessToken(token: string, secrets: JwtSecrets, nowS: number, revokedBeforeS: number | null): Promise<AccessClaims | null> {
+export async function readAccessToken(token: string, secrets: JwtSecrets, nowS: number): Promise<AccessClaims | null> {
   for (const secret of [secrets.current, secrets.previous]) {
     if (!secret) continue
     let claims: AccessClaims
@@ -55,7 +56,6 @@ export async function readAccessToken(token: string, secrets: JwtSecrets, nowS: 
     }
     if (typeof claims.exp !== 'number' || claims.exp <= nowS) return null
     if (typeof claims.iat !== 'number' || claims.iat > nowS + 5 || claims.exp - claims.iat > ACCESS_TOKEN_TTL_S) return null
-    if (revokedBeforeS !== null && claims.iat <= revokedBeforeS) return null
     return claims
   }
   return null
@@ -159,18 +159,47 @@ export function logOutEveryone(db: D1Database, accountId: string, nowMs: number)
   return db.prepare('UPDATE accounts SET sessions_revoked_at = ?2 WHERE id = ?1').bind(accountId, nowMs).run()
 }
 
-/** Per-isolate cache of each account's "log everyone out" time, bounded by {@link LOGOUT_ALL_CACHE_MS}. */
-const revokedCache = new Map<string, { value: number | null; until: number }>()
-export async function sessionsRevokedAt(db: D1Database, accountId: string, nowMs: number): Promise<number | null> {
-  const cached = revokedCache.get(accountId)
+/** What an isolate knows about a session: the account's "log everyone out" time, and whether its log-in was ended. */
+export interface SessionState {
+  accountRevokedAt: number | null
+  familyRevoked: boolean
+}
+
+/**
+ * True if the session of these claims was ended after the token was issued: "log everyone out"
+ * at or after its issue time, or a log-out (or a detected theft) of its log-in.
+ */
+export function sessionEnded(claims: Pick<AccessClaims, 'iat'>, state: SessionState): boolean {
+  return state.familyRevoked || (state.accountRevokedAt !== null && claims.iat <= Math.floor(state.accountRevokedAt / 1000))
+}
+
+/** Per-isolate cache of {@link SessionState}, bounded by {@link LOGOUT_ALL_CACHE_MS}: one D1 read per session and 30 s at most. */
+const stateCache = new Map<string, { value: SessionState; until: number }>()
+
+export async function sessionState(db: D1Database, accountId: string, familyId: string, nowMs: number): Promise<SessionState> {
+  const key = `${accountId}|${familyId}`
+  const cached = stateCache.get(key)
   if (cached && cached.until > nowMs) return cached.value
-  const row = await db.prepare('SELECT sessions_revoked_at FROM accounts WHERE id = ?1').bind(accountId).first<{ sessions_revoked_at: number | null }>()
-  const value = row?.sessions_revoked_at ?? null
-  if (revokedCache.size > 10_000) revokedCache.clear()
-  revokedCache.set(accountId, { value, until: nowMs + LOGOUT_ALL_CACHE_MS })
+  const row = await db
+    .prepare(
+      `SELECT a.sessions_revoked_at AS revoked_at,
+              EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = ?2 AND r.account_id = ?1 AND r.revoked_at IS NOT NULL) AS family_revoked
+       FROM accounts a WHERE a.id = ?1`,
+    )
+    .bind(accountId, familyId)
+    .first<{ revoked_at: number | null; family_revoked: number }>()
+  const value: SessionState = { accountRevokedAt: row?.revoked_at ?? null, familyRevoked: !row || row.family_revoked === 1 }
+  if (stateCache.size > 10_000) stateCache.clear()
+  stateCache.set(key, { value, until: nowMs + LOGOUT_ALL_CACHE_MS })
   return value
 }
 
-export function forgetSessionsRevokedAt(accountId: string): void {
-  revokedCache.delete(accountId)
+/** Forgets what this isolate knows of an account's sessions (after a log-out here, so it acts at once here). */
+export function forgetSessionState(accountId: string): void {
+  for (const key of stateCache.keys()) if (key.startsWith(`${accountId}|`)) stateCache.delete(key)
+}
+
+/** Deletes a user's expired refresh tokens (at log-in), so the table stays bounded by live log-ins. */
+export function deleteExpiredRefreshTokens(db: D1Database, userId: string, nowMs: number): Promise<D1Result> {
+  return db.prepare('DELETE FROM refresh_tokens WHERE user_id = ?1 AND expires_at <= ?2').bind(userId, nowMs).run()
 }

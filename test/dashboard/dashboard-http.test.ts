@@ -86,6 +86,14 @@ describe('dashboard sign-up and log-in', () => {
     expect((await new Browser().post('/dashboard/signup', { account: 'X', email, password: 'correct horse battery' })).status).toBe(400)
   })
 
+  it('rate limits log-in attempts per client address, whatever the email', async () => {
+    const browser = new Browser()
+    const statuses: number[] = []
+    for (let i = 0; i < 12; i++) statuses.push((await browser.post('/dashboard/login', { email: `spray${i}-${Date.now()}@example.com`, password: 'guess' })).status)
+    expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true)
+    expect(statuses).toContain(429)
+  })
+
   it('rate limits log-in attempts per email', async () => {
     const email = `limited-${Date.now()}@example.com`
     const statuses: number[] = []
@@ -95,6 +103,33 @@ describe('dashboard sign-up and log-in', () => {
 })
 
 describe('dashboard web conventions', () => {
+  it('refuses a bodyless or JSON POST without our Origin, not only forms', async () => {
+    const { browser } = await signUp()
+    const json = await send(
+      new Request(ORIGIN + '/dashboard/logout-everyone', {
+        method: 'POST',
+        headers: { Cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'Content-Type': 'application/json' },
+        body: '{}',
+      }),
+    )
+    expect(json.status).toBe(403)
+    expect((await browser.go('/dashboard/licenses')).status).toBe(200) // nothing happened
+  })
+
+  it('answers a form with missing fields or a bad date with a message, not a 500; pages are not cached', async () => {
+    const { browser } = await signUp()
+    expect((await browser.post('/dashboard/signup', {})).status).toBe(400)
+    const bad = await browser.post('/dashboard/licenses', { expires_at: '2027-13-45', name: 'x' })
+    expect(bad.status).toBe(400)
+    expect(await bad.text()).toContain('The expiry date is not a date.')
+    const tooMany = await browser.post('/dashboard/licenses', { max_machines: '2000000' })
+    expect(tooMany.status).toBe(400)
+    expect(await tooMany.text()).toContain('Machine limit')
+    const keyPage = await browser.post('/dashboard/keys', {})
+    expect(keyPage.status).toBe(200)
+    expect(keyPage.headers.get('Cache-Control')).toBe('no-store')
+  })
+
   it('refuses a state-changing request from another origin (CSRF), and without a session sends to log-in', async () => {
     const { browser } = await signUp()
     const forged = await browser.post('/dashboard/logout-everyone', {}, 'https://evil.example')
@@ -131,13 +166,40 @@ describe('dashboard pages use the domain', () => {
     expect(await (await browser.go('/dashboard/keys')).text()).not.toContain(`/dashboard/keys/${keyId}/revoke`)
   })
 
-  it("shows another account's license as not found", async () => {
+  it("treats another account's license, machine and key as not found, and changes nothing", async () => {
     const a = await signUp()
     const created = await a.browser.post('/dashboard/licenses', { key: '', name: 'Private', expires_at: '', max_machines: '', entitlements: '', metadata: '' })
     const path = created.headers.get('Location')!.split('?')[0]
+    const licenseId = path.split('/').pop()!
+    const license = await env.DB.prepare('SELECT key, account_id FROM licenses WHERE id = ?').bind(licenseId).first<{ key: string; account_id: string }>()
+    const machineId = `mch_${licenseId.slice(4)}`
+    await env.DB.prepare("INSERT INTO machines (id, account_id, license_id, fingerprint, created_at) VALUES (?, ?, ?, 'fp', 0)").bind(machineId, license!.account_id, licenseId).run()
+    const keyId = (await (await a.browser.post('/dashboard/keys', { scope: 'client', label: 'x' })).text()).match(/key_[0-9A-Z]{26}/)![0]
+
     const b = await signUp()
     expect((await b.browser.go(path)).status).toBe(404)
     expect((await b.browser.post(`${path}/revoke`)).status).toBe(404)
+    expect((await b.browser.post(`${path}/edit`, { name: 'stolen' })).status).toBe(404)
+    expect((await b.browser.post(`/dashboard/machines/${machineId}/delete`, { license: licenseId })).status).toBe(404)
+    expect((await b.browser.go(`/dashboard/keys/${keyId}/revoke`)).status).toBe(404)
+    expect((await b.browser.post(`/dashboard/keys/${keyId}/revoke`)).status).toBe(404)
+    const after = await env.DB.prepare('SELECT name, status, (SELECT COUNT(*) FROM machines WHERE license_id = licenses.id) AS n FROM licenses WHERE id = ?').bind(licenseId).first()
+    expect(after).toEqual({ name: 'Private', status: 'active', n: 1 })
+    expect((await env.DB.prepare('SELECT revoked_at FROM api_keys WHERE id = ?').bind(keyId).first())!.revoked_at).toBeNull()
+  })
+
+  it('logs out one session: its access token stops working at once in this isolate', async () => {
+    const { browser, email } = await signUp()
+    const other = new Browser()
+    await other.post('/dashboard/login', { email, password: 'correct horse battery' })
+    const stolenAccess = browser.cookies.get('ks_access')!
+    expect((await browser.post('/dashboard/logout')).status).toBe(303)
+    const thief = new Browser()
+    thief.cookies.set('ks_access', stolenAccess)
+    const res = await thief.go('/dashboard')
+    expect(res.status).toBe(303)
+    expect(res.headers.get('Location')).toBe('/dashboard/login')
+    expect((await other.go('/dashboard')).status).toBe(200) // the other log-in is untouched
   })
 })
 

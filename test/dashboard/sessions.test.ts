@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { decoyHash, hashPassword, MIN_PASSWORD_LENGTH, PBKDF2_ITERATIONS, verifyPassword } from '../../src/dashboard/passwords'
 import {
   ACCESS_TOKEN_TTL_S, issueAccessToken, LOGOUT_ALL_CACHE_MS, logOutEveryone, readAccessToken, REFRESH_TOKEN_TTL_S,
-  REFRESH_RACE_GRACE_MS, revokeFamily, rotateRefreshToken, sessionsRevokedAt, startSession,
+  REFRESH_RACE_GRACE_MS, revokeFamily, rotateRefreshToken, sessionEnded, sessionState, startSession,
 } from '../../src/dashboard/sessions'
 import { newAccount } from '../helpers'
 
@@ -41,46 +41,53 @@ describe('access tokens', () => {
   it('live at most 10 minutes', async () => {
     expect(ACCESS_TOKEN_TTL_S).toBeLessThanOrEqual(600)
     const token = await issueAccessToken(SECRET, claims(), T)
-    expect(await readAccessToken(token, { current: SECRET }, T, null)).toMatchObject({ sub: who.userId, acc: who.accountId, fam: 'fam_1' })
-    expect(await readAccessToken(token, { current: SECRET }, T + ACCESS_TOKEN_TTL_S - 1, null)).not.toBeNull()
-    expect(await readAccessToken(token, { current: SECRET }, T + ACCESS_TOKEN_TTL_S, null)).toBeNull()
+    expect(await readAccessToken(token, { current: SECRET }, T)).toMatchObject({ sub: who.userId, acc: who.accountId, fam: 'fam_1' })
+    expect(await readAccessToken(token, { current: SECRET }, T + ACCESS_TOKEN_TTL_S - 1)).not.toBeNull()
+    expect(await readAccessToken(token, { current: SECRET }, T + ACCESS_TOKEN_TTL_S)).toBeNull()
   })
 
   it('refuses other secrets, tampering, tokens from the future and over-long lifetimes', async () => {
     const token = await issueAccessToken(SECRET, claims(), T)
-    expect(await readAccessToken(token, { current: 'another secret entirely' }, T, null)).toBeNull()
-    expect(await readAccessToken(token.slice(0, -2) + 'xx', { current: SECRET }, T, null)).toBeNull()
-    expect(await readAccessToken(token, { current: SECRET }, T - 60, null)).toBeNull()
+    expect(await readAccessToken(token, { current: 'another secret entirely' }, T)).toBeNull()
+    expect(await readAccessToken(token.slice(0, -2) + 'xx', { current: SECRET }, T)).toBeNull()
+    expect(await readAccessToken(token, { current: SECRET }, T - 60)).toBeNull()
     const long = await sign({ sub: who.userId, acc: who.accountId, fam: 'f', iat: T, exp: T + 86400 }, SECRET, 'HS256')
-    expect(await readAccessToken(long, { current: SECRET }, T, null)).toBeNull()
+    expect(await readAccessToken(long, { current: SECRET }, T)).toBeNull()
   })
 
   it('accepts the previous secret while it is configured (rotation without logging everyone out)', async () => {
     const old = await issueAccessToken(OLD_SECRET, claims(), T)
-    expect(await readAccessToken(old, { current: SECRET, previous: OLD_SECRET }, T + 1, null)).not.toBeNull()
+    expect(await readAccessToken(old, { current: SECRET, previous: OLD_SECRET }, T + 1)).not.toBeNull()
     // The previous secret is only needed for one access-token lifetime: by then its tokens expired.
-    expect(await readAccessToken(old, { current: SECRET, previous: OLD_SECRET }, T + ACCESS_TOKEN_TTL_S, null)).toBeNull()
-    expect(await readAccessToken(old, { current: SECRET }, T + 1, null)).toBeNull()
+    expect(await readAccessToken(old, { current: SECRET, previous: OLD_SECRET }, T + ACCESS_TOKEN_TTL_S)).toBeNull()
+    expect(await readAccessToken(old, { current: SECRET }, T + 1)).toBeNull()
   })
 
-  it('die with "log everyone out": issued at or before it, refused; after it, accepted', async () => {
-    const before = await issueAccessToken(SECRET, claims(), T)
-    const after = await issueAccessToken(SECRET, claims(), T + 2)
-    expect(await readAccessToken(before, { current: SECRET }, T + 3, T + 1)).toBeNull()
-    expect(await readAccessToken(after, { current: SECRET }, T + 3, T + 1)).not.toBeNull()
+  it('die with "log everyone out" (issued at or before it) and with a log-out of their session', () => {
+    const live = { accountRevokedAt: null, familyRevoked: false }
+    expect(sessionEnded({ iat: T }, live)).toBe(false)
+    expect(sessionEnded({ iat: T }, { ...live, accountRevokedAt: (T + 1) * 1000 })).toBe(true)
+    expect(sessionEnded({ iat: T + 1 }, { ...live, accountRevokedAt: (T + 1) * 1000 + 500 })).toBe(true)
+    expect(sessionEnded({ iat: T + 2 }, { ...live, accountRevokedAt: (T + 1) * 1000 })).toBe(false)
+    expect(sessionEnded({ iat: T + 2 }, { ...live, familyRevoked: true })).toBe(true)
   })
 })
 
 describe('"log everyone out"', () => {
-  it('is one write, seen by every isolate within 60 seconds', async () => {
+  it('is one write, seen by every isolate within 60 seconds; a log-out of one session too', async () => {
     expect(LOGOUT_ALL_CACHE_MS).toBeLessThanOrEqual(60_000)
-    const account = await newAccount('Logout Co')
     const t0 = 2_000_000_000_000
-    expect(await sessionsRevokedAt(env.DB, account.accountId, t0)).toBeNull() // now cached
-    const result = await logOutEveryone(env.DB, account.accountId, t0 + 1000)
+    const session = await startSession(env.DB, who, t0)
+    expect(await sessionState(env.DB, who.accountId, session.familyId, t0)).toEqual({ accountRevokedAt: null, familyRevoked: false }) // now cached
+    const result = await logOutEveryone(env.DB, who.accountId, t0 + 1000)
     expect(result.meta.changes).toBe(1)
     // An isolate that read before the write may keep the old value, but only until the bound.
-    expect(await sessionsRevokedAt(env.DB, account.accountId, t0 + LOGOUT_ALL_CACHE_MS)).toBe(t0 + 1000)
+    expect((await sessionState(env.DB, who.accountId, session.familyId, t0 + LOGOUT_ALL_CACHE_MS)).accountRevokedAt).toBe(t0 + 1000)
+
+    const other = await startSession(env.DB, who, t0 + 2000)
+    expect((await sessionState(env.DB, who.accountId, other.familyId, t0 + 2000)).familyRevoked).toBe(false)
+    await revokeFamily(env.DB, other.familyId, t0 + 3000)
+    expect((await sessionState(env.DB, who.accountId, other.familyId, t0 + 2000 + LOGOUT_ALL_CACHE_MS)).familyRevoked).toBe(true)
   })
 })
 
