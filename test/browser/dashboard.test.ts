@@ -1,8 +1,8 @@
-import { createHmac, randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { signV2, type Creds } from '../e2e/server'
 import { startServer } from './server'
 
 const root = path.resolve(import.meta.dirname, '../..')
@@ -63,15 +63,8 @@ async function tabTo(page: Page, id: string) {
 }
 
 /** A v2-signed API call from Node, as a vendor's app makes it. */
-async function api(creds: { keyId: string; secret: string }, method: string, p: string, body = '') {
-  const ts = String(Math.floor(Date.now() / 1000))
-  const nonce = randomBytes(12).toString('base64url')
-  const sig = createHmac('sha256', creds.secret).update(`v2\n${ts}\n${nonce}\n${method}\n${p}\n${creds.keyId}\n`).update(body).digest('hex')
-  const res = await fetch(server.url + p, {
-    method,
-    headers: { 'X-KeyStack-Key': creds.keyId, 'X-KeyStack-Timestamp': ts, 'X-KeyStack-Nonce': nonce, 'X-KeyStack-Signature': `v2=${sig}`, 'Content-Type': 'application/json' },
-    body: body || undefined,
-  })
+async function api(creds: Creds, method: string, p: string, body = '') {
+  const res = await fetch(signV2(creds, method, server.url + p, body))
   return { status: res.status, json: (await res.json()) as any }
 }
 
